@@ -1,0 +1,20 @@
+from celery import shared_task
+from django.db import DatabaseError, InterfaceError, OperationalError
+
+from forum_helper.screening import services
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError, DatabaseError),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=8,
+)
+def screen_post_version_task(post_version_id: int) -> None:
+    services.post_version_screen(post_version_id=post_version_id)
+
+
+@shared_task
+def screen_pending_task() -> None:
+    services.screen_pending(enqueue=True)
