@@ -1,0 +1,131 @@
+"""Reads from the reference library, including linking findings to passages."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.urls import reverse
+
+from forum_helper.library.models import Document, Passage, Pin
+from forum_helper.library.parsing import EXCERPT_CHARS, TOPIC_KEYWORDS, make_excerpt, search_terms
+from forum_helper.library.search import search_passage_ids
+
+MAX_PASSAGES_PER_CATEGORY = 3
+
+
+@dataclass(frozen=True)
+class PassageRef:
+    """One reference passage linked to one category of a finding."""
+
+    category: str
+    passage_id: int
+    document_id: int
+    document_title: str
+    heading: str
+    excerpt: str
+    url: str  # the article's source
+    library_url: str  # the passage on the library page: /library/documents/<id>/#passage-<id>
+    dois: tuple[str, ...]
+    pinned: bool
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["dois"] = list(self.dois)
+        return data
+
+
+def document_list() -> QuerySet[Document]:
+    return Document.objects.annotate(
+        passage_count=Count("passages", distinct=True), pin_count=Count("passages__pins", distinct=True)
+    ).order_by("title", "pk")
+
+
+def document_get(*, document_id: int) -> Document | None:
+    return (
+        Document.objects.prefetch_related(
+            Prefetch("passages", queryset=Passage.objects.order_by("position").prefetch_related("pins"))
+        )
+        .filter(pk=document_id)
+        .first()
+    )
+
+
+def pin_list(*, category: str = "", rule_id: str = "") -> QuerySet[Pin]:
+    pins = Pin.objects.select_related("passage__document", "created_by").order_by("category", "rule_id", "created_at", "pk")
+    if category:
+        pins = pins.filter(category=category)
+    if rule_id:
+        pins = pins.filter(rule_id=rule_id)
+    return pins
+
+
+def known_topics() -> list[str]:
+    """Category and modifier ids the library has search keywords for (for pin forms)."""
+    return list(TOPIC_KEYWORDS)
+
+
+def _per_topic(value: Mapping[str, Sequence[str]] | Sequence[str], topic: str) -> list[str]:
+    if isinstance(value, Mapping):
+        return list(value.get(topic, ()))
+    return list(value)
+
+
+def _pinned_passage_ids(topic: str, rules: list[str]) -> list[int]:
+    match = Q(category=topic, rule_id="")
+    if rules:
+        match |= Q(category="", rule_id__in=rules) | Q(category=topic, rule_id__in=rules)
+    ids: list[int] = []
+    for passage_id in Pin.objects.filter(match).order_by("created_at", "pk").values_list("passage_id", flat=True):
+        if passage_id not in ids:
+            ids.append(passage_id)
+    return ids
+
+
+def passages_for_finding(
+    *,
+    categories: Sequence[str],
+    evidence_texts: Mapping[str, Sequence[str]] | Sequence[str] = (),
+    rule_ids: Mapping[str, Sequence[str]] | Sequence[str] = (),
+    limit: int = MAX_PASSAGES_PER_CATEGORY,
+) -> dict[str, list[PassageRef]]:
+    """Up to ``limit`` passages per category: pinned ones first, then the best full-text matches.
+
+    ``evidence_texts`` and ``rule_ids`` are either per category (a mapping) or shared by all
+    categories (a sequence). A pin to a category applies to that category; a pin to a rule
+    applies to the categories that rule produced; a pin to both needs both.
+    """
+    result: dict[str, list[PassageRef]] = {}
+    for topic in dict.fromkeys(categories):  # unique, order kept
+        texts = _per_topic(evidence_texts, topic)
+        rules = _per_topic(rule_ids, topic)
+        pinned = _pinned_passage_ids(topic, rules)[:limit]
+        terms = search_terms(topic, texts) if (topic in TOPIC_KEYWORDS or texts) else []
+        found = search_passage_ids(terms, limit=limit - len(pinned), exclude_ids=pinned) if terms else []
+        ids = pinned + found
+        if not ids:
+            continue
+        passages = Passage.objects.select_related("document").in_bulk(ids)
+        refs = []
+        for pk in ids:
+            passage = passages.get(pk)
+            if passage is None:
+                continue
+            document = passage.document
+            refs.append(
+                PassageRef(
+                    category=topic,
+                    passage_id=passage.pk,
+                    document_id=document.pk,
+                    document_title=document.title,
+                    heading=passage.heading,
+                    excerpt=make_excerpt(passage.text, terms or search_terms(topic), EXCERPT_CHARS),
+                    url=document.source_url,
+                    library_url=reverse("library:document_detail", args=[document.pk]) + f"#passage-{passage.pk}",
+                    dois=tuple(document.dois),
+                    pinned=pk in pinned,
+                )
+            )
+        if refs:
+            result[topic] = refs
+    return result
