@@ -1,9 +1,16 @@
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from forum_helper.core.exceptions import ApplicationError
+from forum_helper.core.services import audit_record
 from forum_helper.intake.models import ForumSource, Post, PostVersion, Thread
+from forum_helper.intake.signatures import standard_secret_key
 from forum_helper.intake.types import IncomingPost
 from forum_helper.screening.services import screening_enqueue
 
@@ -101,3 +108,108 @@ def _parent_find(*, post: Post, thread: Thread, incoming: IncomingPost) -> Post 
     if incoming.reply_to_position:
         return parents.filter(position=incoming.reply_to_position).first()
     return None
+
+
+def thread_upsert(
+    *, source: ForumSource, external_id: str, title: str, url: str = "", created_at: datetime | None = None
+) -> Thread:
+    """Create a thread or update its title/url (Discourse topic_created carries no post text)."""
+    try:
+        with transaction.atomic():
+            thread, created = Thread.objects.get_or_create(
+                source=source,
+                external_id=external_id,
+                defaults={"title": title, "url": url, "created_at": created_at},
+            )
+    except IntegrityError:  # a concurrent delivery created it first
+        thread, created = Thread.objects.get(source=source, external_id=external_id), False
+    if created:
+        return thread
+    changed = []
+    if title and thread.title != title:
+        thread.title = title
+        changed.append("title")
+    if url and thread.url != url:
+        thread.url = url
+        changed.append("url")
+    if created_at and thread.created_at is None:
+        thread.created_at = created_at
+        changed.append("created_at")
+    if changed:
+        thread.save(update_fields=changed)
+    return thread
+
+
+DISCOURSE_MIN_SECRET_LENGTH = 12
+
+
+def forum_source_secrets_validate(*, kind: str, secrets: list[str]) -> None:
+    """Raise ApplicationError when a secret cannot work for the source's kind."""
+    if kind == ForumSource.Kind.IMPORT and secrets:
+        raise ApplicationError("Import sources receive no webhooks; give them no secret.")
+    for index, secret in enumerate(secrets):
+        if secret != secret.strip() or not secret:
+            raise ApplicationError(f"Secret #{index + 1} is empty or has leading/trailing whitespace.")
+        if kind == ForumSource.Kind.DISCOURSE and len(secret) < DISCOURSE_MIN_SECRET_LENGTH:
+            raise ApplicationError(
+                f"Secret #{index + 1} has {len(secret)} characters; Discourse requires at least "
+                f"{DISCOURSE_MIN_SECRET_LENGTH}. Use the same secret as in the forum's webhook settings."
+            )
+        if kind == ForumSource.Kind.STANDARD:
+            try:
+                standard_secret_key(secret)
+            except ValueError as error:
+                raise ApplicationError(f"Secret #{index + 1} is not a Standard Webhooks secret: {error} (whsec_<base64>).") from error
+
+
+def _forum_source_snapshot(source: ForumSource) -> dict[str, Any]:
+    return {
+        "slug": source.slug,
+        "name": source.name,
+        "kind": source.kind,
+        "instance_url": source.instance_url,
+        "secrets": source.masked_secrets(),
+    }
+
+
+def forum_source_upsert(
+    *,
+    slug: str,
+    kind: str,
+    secrets: list[str] | None = None,
+    instance_url: str | None = None,
+    name: str | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> tuple[ForumSource, bool]:
+    """Create a source or update it; None leaves a field unchanged. `secrets` replaces the list
+    (to rotate, pass the new secret and the old one until the forum uses the new one)."""
+    if kind not in ForumSource.Kind.values:
+        raise ApplicationError(f"Unknown kind {kind!r}; use one of {', '.join(ForumSource.Kind.values)}.")
+    with transaction.atomic():
+        # Lock: two admins updating one source apply one after the other.
+        source = ForumSource.objects.select_for_update().filter(slug=slug).first()
+        created = source is None
+        before = None if created else _forum_source_snapshot(source)
+        if created:
+            source = ForumSource(slug=slug)
+        source.kind = kind
+        if secrets is not None:
+            source.secrets = list(secrets)
+        if instance_url is not None:
+            source.instance_url = instance_url.rstrip("/")
+        if name is not None:
+            source.name = name
+        forum_source_secrets_validate(kind=source.kind, secrets=source.secrets)
+        try:
+            source.full_clean()
+        except ValidationError as error:
+            raise ApplicationError("The source is not valid; see extra.fields.", extra={"fields": error.message_dict}) from error
+        source.save()
+        audit_record(
+            actor=actor,
+            action="forum_source.created" if created else "forum_source.updated",
+            target=source,
+            before=before,
+            after=_forum_source_snapshot(source),
+        )
+    return source, created

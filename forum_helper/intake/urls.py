@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from forum_helper.intake.apis import DiscourseWebhookApi, StandardWebhookApi
 
 app_name = "intake"
-urlpatterns: list = []
+urlpatterns = [
+    path("discourse/<slug:source_slug>/", DiscourseWebhookApi.as_view(), name="webhook-discourse"),
+    path("standard/<slug:source_slug>/", StandardWebhookApi.as_view(), name="webhook-standard"),
+]
