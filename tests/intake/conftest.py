@@ -28,12 +28,15 @@ def _detector_present() -> bool:
 
 DETECTOR_PRESENT = _detector_present()
 if not DETECTOR_PRESENT:
-    def _missing(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("forum_helper.analysis is not written yet")
+
+    class _Missing(Exception):
+        """Stands in for any detector name: usable in `except`, raises when called."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("forum_helper.analysis is not written yet")
 
     _placeholder = types.ModuleType("forum_helper.analysis")
-    for _name in _DETECTOR_NAMES:
-        setattr(_placeholder, _name, _missing)
+    _placeholder.__getattr__ = lambda name: _Missing  # type: ignore[method-assign]
     sys.modules["forum_helper.analysis"] = _placeholder
 
 from forum_helper.intake.models import ForumSource  # noqa: E402
