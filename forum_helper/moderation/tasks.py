@@ -1,0 +1,28 @@
+import logging
+
+from celery import shared_task
+
+from forum_helper.moderation import webhooks
+from forum_helper.moderation.models import Decision
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    acks_late=True,  # idempotent: the receiver dedupes on webhook-id
+    autoretry_for=(webhooks.WebhookDeliveryError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def decision_webhook_task(decision_id: int) -> None:
+    """Tell the post's forum about a decision (Standard Webhooks, signed)."""
+    decision = Decision.objects.select_related("item__post__source", "item__post__thread").filter(pk=decision_id).first()
+    if decision is None:
+        return
+    request = webhooks.decision_request(decision=decision)
+    if request is None:
+        return
+    status = webhooks.request_send(request=request)
+    if status >= 400:
+        logger.warning("decision webhook %s rejected by %s with %s; not retried", decision_id, request.url, status)
