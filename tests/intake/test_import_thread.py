@@ -3,8 +3,13 @@ from datetime import datetime, timezone
 from io import StringIO
 from pathlib import Path
 
+import subprocess
+import sys
+
 import pytest
 from django.core.management import CommandError, call_command
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forum_helper.intake.importers import ThreadParseError
 from forum_helper.intake.importers.smf import parse_smf_thread
@@ -291,3 +296,58 @@ def test_parse_errors_carry_the_line_number() -> None:
         parse_smf_thread((BAD / "unparseable-date.txt").read_text(encoding="utf-8"))
 
     assert raised.value.line == 8
+
+
+def test_a_list_at_the_end_of_a_body_stays_in_the_body_before_the_next_author_block() -> None:
+    text = SAMPLE.read_text(encoding="utf-8").replace(
+        "Best wishes,\n\n\n", "Best wishes,\n  \u2022 a list item\n  \u2022 another one\n"
+    )
+
+    posts = parse_smf_thread(text).posts
+
+    assert len(posts) == 4
+    assert posts[2].text.endswith("Best wishes,\n  \u2022 a list item\n  \u2022 another one")
+    assert (posts[3].author.group, posts[3].author.role) == ("Administrator", "staff")
+
+
+def test_a_print_with_a_guest_author_block_without_post_count() -> None:
+    text = (
+        "Author Topic: Guest question  (Read 1 times)\n\n\n"
+        "  \u2022 Guest\n"
+        "Guest question\n"
+        "\u00ab on: January 05, 2015, 11:00 AM \u00bb\n"
+        "Is it safe?\n"
+    )
+
+    (post,) = parse_smf_thread(text).posts
+
+    assert (post.author.name, post.author.role, post.text) == ("Guest", "member", "Is it safe?")
+    assert post.created_at == utc(2015, 1, 5, 11, 0, 0)
+
+
+SMF_PIECES = st.sampled_from([
+    "  \u2022 Forum member", "  \u2022 *", "  \u2022 Posts: 2", "  \u2022 Administrator", "Re: title",
+    "\u00ab on: April 08, 2013, 06:35:55 PM \u00bb", "\u00ab Reply #1 on: April 10, 2013, 07:33:35 AM \u00bb",
+    "\u00ab Last Edit: April 10, 2013, 03:32:08 PM by X \u00bb", "\u00ab on: Smarch 1, 2013, 1:00 PM \u00bb",
+    "Author Topic: t  (Read 1 times)", "", "text", "Quote from: a on April 08, 2013, 06:35:55 PM",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(SMF_PIECES, st.text(max_size=20)), max_size=30))
+def test_any_text_either_parses_or_raises_a_thread_parse_error(pieces: list[str]) -> None:
+    try:
+        thread = parse_smf_thread("\n".join(pieces))
+    except ThreadParseError as error:
+        assert error.line is not None and error.line >= 1
+    else:
+        assert thread.posts
+        assert len({post.position for post in thread.posts}) == len(thread.posts)
+
+
+def test_the_parsers_import_no_django() -> None:
+    code = (
+        "import sys, forum_helper.intake.importers.smf, forum_helper.intake.importers.json_thread; "
+        "sys.exit(1 if any(name.split('.')[0] == 'django' for name in sys.modules) else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2]).returncode == 0

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from django.core.management import CommandError, call_command
 
 from forum_helper.intake.importers import ThreadParseError
@@ -178,3 +180,20 @@ def test_an_smf_file_forced_to_json_fails_with_a_json_error() -> None:
         import_thread(THREADS / "sample-thread.txt", format="json")
 
     assert not Post.objects.exists()
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 5) | st.sampled_from(["", "x", "member", "staff", "2024-01-01T00:00:00Z"]),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.sampled_from(["thread", "posts", "id", "title", "author", "name", "role", "text", "created_at", "position", "reply_to", "url"]), children, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_any_json_document_either_parses_or_raises_a_thread_parse_error(document: Any) -> None:
+    try:
+        parse_json_thread(json.dumps(document))
+    except ThreadParseError as error:
+        assert error.path or error.line

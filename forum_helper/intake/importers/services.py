@@ -54,7 +54,7 @@ class ImportResult:
         return sum(1 for post in self.posts if post.outcome == "new version")
 
 
-def thread_import(*, source_slug: str, path: Path, format: str | None = None) -> ImportResult:
+def thread_import(*, source_slug: str, path: Path, file_format: str | None = None) -> ImportResult:
     """Import a thread file (SMF print or JSON) into a source, creating the source as import-only.
 
     All or nothing: a file that does not parse stores no post. Re-importing an unchanged file
@@ -65,10 +65,10 @@ def thread_import(*, source_slug: str, path: Path, format: str | None = None) ->
     try:
         _slug_check(source_slug)
         data = _file_read(path)
-        chosen = format or thread_format_detect(path=path, data=data)
+        chosen = file_format or thread_format_detect(path=path, data=data)
         if chosen not in FORMATS:
             raise ApplicationError(f"unknown format {chosen!r}: use one of {', '.join(FORMATS)}")
-        parsed = thread_parse(text=_decode(data), format=chosen)
+        parsed = thread_parse(text=_decode(data), file_format=chosen)
     except ThreadParseError as error:
         _delivery_log_rejected(source_slug=source_slug, path=path, data=data, error=str(error))
         raise ApplicationError(f"{path}: {error}", extra={"line": error.line, "path": error.path}) from error
@@ -93,8 +93,8 @@ def thread_import(*, source_slug: str, path: Path, format: str | None = None) ->
     return result
 
 
-def thread_parse(*, text: str, format: str) -> ParsedThread:
-    return parse_json_thread(text) if format == "json" else parse_smf_thread(text)
+def thread_parse(*, text: str, file_format: str) -> ParsedThread:
+    return parse_json_thread(text) if file_format == "json" else parse_smf_thread(text)
 
 
 def thread_format_detect(*, path: Path, data: bytes) -> str:

@@ -124,7 +124,10 @@ def _lines(text: str) -> list[str]:
 
 
 def _headers_find(lines: list[str]) -> list[_Header]:
-    """Author blocks: runs of bullet lines with a "Posts: n" line or followed by a date line."""
+    """Author blocks: runs of bullet lines with a "Posts: n" line, or followed by a date line.
+
+    Other bullet lines are body text (a list in a post).
+    """
     headers = []
     index = 0
     while index < len(lines):
@@ -135,9 +138,15 @@ def _headers_find(lines: list[str]) -> list[_Header]:
         while end < len(lines) and _BULLET.match(lines[end]):
             end += 1
         contents = [_BULLET.match(line)["content"] for line in lines[index:end]]
-        followed_by_date = any(_DATE_LINE.match(line) for line in lines[end : end + 2])
-        if any(_POSTS.match(content) for content in contents) or followed_by_date:
-            headers.append(_header_from(index, end, contents))
+        posts_at = next((i for i, content in enumerate(contents) if _POSTS.match(content)), None)
+        if posts_at is not None:
+            # The block starts at the member group before "Posts:" (and the stars): bullet
+            # lines above it are the end of the previous post's body.
+            first = posts_at - 1 if posts_at > 0 and _STARS.match(contents[posts_at - 1]) else posts_at
+            first = max(first - 1, 0)
+            headers.append(_header_from(index + first, end, contents[first:]))
+        elif any(_DATE_LINE.match(line) for line in lines[end : end + 2]):
+            headers.append(_header_from(index, end, contents))  # e.g. a guest: "  • Guest" only
         index = end
     return headers
 

@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, path: Path, source: str, format: str | None = None, **options) -> None:
         try:
-            result = thread_import(source_slug=source, path=path, format=format)
+            result = thread_import(source_slug=source, path=path, file_format=format)
         except ApplicationError as error:
             raise CommandError(error.message) from error
 
