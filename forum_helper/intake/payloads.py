@@ -88,7 +88,18 @@ class ExternalIdField(serializers.Field):
         return str(value)
 
 
-class TrimmedCharField(serializers.CharField):
+class StrictCharField(serializers.CharField):
+    """A string, and only a string (DRF's CharField would turn 12 into "12")."""
+
+    default_error_messages = {"not_a_string": "Must be a string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class TrimmedCharField(StrictCharField):
     """Display text (names, titles): null becomes "", over-long values are cut, not rejected."""
 
     def __init__(self, *, cut_at: int, **kwargs: Any) -> None:
@@ -132,8 +143,8 @@ class DiscoursePostSerializer(serializers.Serializer):
 
     id = ExternalIdField()
     topic_id = ExternalIdField()
-    raw = serializers.CharField(allow_blank=True, trim_whitespace=False)
-    cooked = serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False, default="")
+    raw = StrictCharField(allow_blank=True, trim_whitespace=False)
+    cooked = StrictCharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False, default="")
     version = serializers.IntegerField(min_value=1, max_value=MAX_INT, required=False, default=1)
     post_number = serializers.IntegerField(min_value=0, max_value=MAX_INT, required=False, allow_null=True, default=None)
     reply_to_post_number = serializers.IntegerField(
@@ -230,8 +241,8 @@ class StandardThreadSerializer(serializers.Serializer):
 
 class StandardPostSerializer(serializers.Serializer):
     id = ExternalIdField(help_text="The post's id at the sender; with `version`, the de-duplication key.")
-    text = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="The post text as written (Markdown or plain).")
-    html = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="", help_text="Rendered HTML, if any.")
+    text = StrictCharField(allow_blank=True, trim_whitespace=False, help_text="The post text as written (Markdown or plain).")
+    html = StrictCharField(required=False, allow_blank=True, trim_whitespace=False, default="", help_text="Rendered HTML, if any.")
     position = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=MAX_INT, default=None, help_text="1 for the thread opener."
     )
@@ -266,7 +277,7 @@ class StandardDataSerializer(serializers.Serializer):
 class StandardEnvelopeSerializer(serializers.Serializer):
     """A Standard Webhooks delivery to /webhooks/standard/<slug>/ (the request body)."""
 
-    type = serializers.CharField(
+    type = StrictCharField(
         max_length=64, help_text="`post.created` or `post.edited` are stored; other types are answered 202 and logged."
     )
     timestamp = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="When the event happened (ISO 8601).")
@@ -274,7 +285,7 @@ class StandardEnvelopeSerializer(serializers.Serializer):
 
 
 class StandardTypeSerializer(serializers.Serializer):
-    type = serializers.CharField(max_length=64)
+    type = StrictCharField(max_length=64)
 
 
 def standard_event_type(*, payload: dict[str, Any]) -> str:

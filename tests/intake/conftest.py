@@ -36,7 +36,13 @@ if not DETECTOR_PRESENT:
             raise RuntimeError("forum_helper.analysis is not written yet")
 
     _placeholder = types.ModuleType("forum_helper.analysis")
-    _placeholder.__getattr__ = lambda name: _Missing  # type: ignore[method-assign]
+
+    def _placeholder_getattr(name: str) -> type:
+        if name.startswith("__"):
+            raise AttributeError(name)  # module machinery (__file__, __path__) must see a plain module
+        return _Missing
+
+    _placeholder.__getattr__ = _placeholder_getattr  # type: ignore[method-assign]
     sys.modules["forum_helper.analysis"] = _placeholder
 
 from forum_helper.intake.models import ForumSource  # noqa: E402
