@@ -1,6 +1,7 @@
 """Queue API for moderators and admins (session or token auth). Views only translate."""
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +22,13 @@ FILTER_PARAMETERS = [
     OpenApiParameter("sort", str, enum=list(selectors.SORTS)),
     OpenApiParameter("page", int),
 ]
+
+
+class ModeratorApi(APIView):
+    """Token first so an anonymous caller gets 401 with `WWW-Authenticate: Token`, not 403."""
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsModerator]
 
 
 def _item_fields(item) -> dict:
@@ -68,8 +76,7 @@ class _ItemSerializer(serializers.Serializer):
     finding_id = serializers.IntegerField()
 
 
-class QueueCountsApi(APIView):
-    permission_classes = [IsModerator]
+class QueueCountsApi(ModeratorApi):
 
     @extend_schema_serializer(component_name="QueueCounts")
     class OutputSerializer(serializers.Serializer):
@@ -84,8 +91,7 @@ class QueueCountsApi(APIView):
         return Response(self.OutputSerializer(selectors.queue_tab_counts(user=request.user)).data)
 
 
-class QueueListApi(APIView):
-    permission_classes = [IsModerator]
+class QueueListApi(ModeratorApi):
 
     @extend_schema_serializer(component_name="QueueItemPage")
     class OutputSerializer(serializers.Serializer):
@@ -105,8 +111,7 @@ class QueueListApi(APIView):
         return Response(self.OutputSerializer(data).data)
 
 
-class QueueItemDetailApi(APIView):
-    permission_classes = [IsModerator]
+class QueueItemDetailApi(ModeratorApi):
 
     @extend_schema_serializer(component_name="QueueItemDetail")
     class OutputSerializer(_ItemSerializer):
@@ -161,8 +166,7 @@ class QueueItemDetailApi(APIView):
         return Response(self.OutputSerializer(data).data)
 
 
-class QueueItemClaimApi(APIView):
-    permission_classes = [IsModerator]
+class QueueItemClaimApi(ModeratorApi):
 
     class InputSerializer(serializers.Serializer):
         version = serializers.IntegerField(min_value=1)
@@ -183,8 +187,7 @@ class QueueItemClaimApi(APIView):
         return Response(self.OutputSerializer(_item_fields(selectors.queue_item_get(item_id=item_id))).data)
 
 
-class QueueItemDecideApi(APIView):
-    permission_classes = [IsModerator]
+class QueueItemDecideApi(ModeratorApi):
 
     class InputSerializer(serializers.Serializer):
         version = serializers.IntegerField(min_value=1)
@@ -225,8 +228,7 @@ def _decision_fields(decision: Decision) -> dict:
             "undone": decision.undone, "item_version": decision.item.version}
 
 
-class QueueItemUndoApi(APIView):
-    permission_classes = [IsModerator]
+class QueueItemUndoApi(ModeratorApi):
 
     class InputSerializer(serializers.Serializer):
         version = serializers.IntegerField(min_value=1)
@@ -242,8 +244,7 @@ class QueueItemUndoApi(APIView):
         return Response(QueueItemDecideApi.OutputSerializer(_decision_fields(decision)).data)
 
 
-class QueueItemNotesApi(APIView):
-    permission_classes = [IsModerator]
+class QueueItemNotesApi(ModeratorApi):
 
     class InputSerializer(serializers.Serializer):
         version = serializers.IntegerField(min_value=1, required=False)

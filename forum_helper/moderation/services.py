@@ -62,6 +62,12 @@ def queue_item_sync_for_finding(*, finding: Finding) -> QueueItem | None:
     finding goes to the risk lane, a low non-risky one to the low/context lane. A finding on a
     newer post version marks the item edited and re-opens it when it was resolved.
     """
+    # Joins the caller's transaction (screening); atomic here too so a direct call is safe alone.
+    with transaction.atomic():
+        return _queue_item_sync(finding=finding)
+
+
+def _queue_item_sync(*, finding: Finding) -> QueueItem | None:
     post = Post.objects.select_related("source").get(pk=finding.post_version.post_id)
     new_version = finding.post_version.version
     categories = list(finding.categories or [])
