@@ -227,3 +227,44 @@ def wait_until(predicate, timeout: float, interval: float = 0.25) -> bool:
             return True
         time.sleep(interval)
     return predicate()
+
+
+# ---------------------------------------------------------------- additions for the fault tests
+
+
+def post_discourse_answer(
+    port: int, slug: str, secret: str, body: bytes, *, event_id: str | None = None, timeout: float = 30
+) -> tuple[int, bytes]:
+    """Like post_discourse, but with a chosen X-Discourse-Event-Id; returns (status, body).
+
+    Status 0 means the connection itself failed (no HTTP answer at all)."""
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/webhooks/discourse/{slug}/",
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-Discourse-Instance": "https://forum.example",
+            "X-Discourse-Event-Id": event_id or str(uuid.uuid4().int % 10**9),
+            "X-Discourse-Event-Type": "post",
+            "X-Discourse-Event": "post_created",
+            "X-Discourse-Event-Signature": signature,
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return 0, b""
+
+
+def start_named_worker(services: Services, name: str) -> subprocess.Popen:
+    """A solo-pool worker like start_worker, logging to test-artifacts/<name>.log."""
+    return services.start(
+        [sys.executable, "-m", "celery", "-A", "forum_helper.config", "worker", "--pool", "solo", "--loglevel", "INFO",
+         "--without-gossip", "--without-mingle", "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h"],
+        log_name=f"{name}.log",
+    )
