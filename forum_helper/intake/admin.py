@@ -58,7 +58,18 @@ class PostAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ("received_at", "source_slug", "endpoint", "event", "outcome", "status_code", "error")
-    list_filter = ("outcome", "endpoint", "source")
-    search_fields = ("event_id", "message_id", "body_sha256", "error")
+    """The delivery log: read-only, newest first; headers are stored with secrets redacted."""
+
+    list_display = ("received_at", "source_slug", "endpoint", "event", "outcome", "status_code", "body_size", "error")
+    list_filter = ("outcome", "endpoint", "status_code", "source")
+    search_fields = ("event_id", "message_id", "body_sha256", "error", "source_slug")
     readonly_fields = [f.name for f in Delivery._meta.fields]
+    date_hierarchy = "received_at"
+    ordering = ("-received_at",)
+    list_select_related = ("source",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # a log is not edited
+        return False

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.http.request import RawPostDataException
 from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
@@ -121,6 +121,21 @@ class StandardWebhookApi(WebhookApi):
             "`whsec_` secret. Types `post.created` and `post.edited` are stored and screened; others answer 202."
         ),
         request=StandardEnvelopeSerializer,
+        examples=[
+            OpenApiExample(
+                "post.created",
+                request_only=True,
+                value={
+                    "type": "post.created",
+                    "timestamp": "2024-06-01T08:00:01Z",
+                    "data": {
+                        "thread": {"id": "t-77", "title": "Stinging after acids", "url": "https://skin.example/t/77"},
+                        "post": {"id": "p-501", "text": "I mixed glycolic acid with my tretinoin...", "position": 1, "version": 1},
+                        "author": {"id": "u-5", "name": "lin", "role": "member", "trust_level": 1},
+                    },
+                },
+            )
+        ],
         parameters=[
             OpenApiParameter("webhook-id", str, OpenApiParameter.HEADER, required=True),
             OpenApiParameter("webhook-timestamp", int, OpenApiParameter.HEADER, required=True),

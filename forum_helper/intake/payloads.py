@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from forum_helper.core.exceptions import ApplicationError
@@ -66,6 +67,7 @@ def _unstorable_text(payload: Any) -> str:
     return ""
 
 
+@extend_schema_field({"oneOf": [{"type": "string", "maxLength": MAX_ID_LENGTH}, {"type": "integer"}]})
 class ExternalIdField(serializers.Field):
     """An id as the forum sends it: an integer or a non-empty string, stored as a string."""
 
