@@ -1,0 +1,156 @@
+"""Benchmark the rules backtest: N stored posts (default 100,000) in a throwaway database.
+
+    .venv/bin/python bench/bench_backtest.py [--posts N] [--rule-file rule.json]
+
+Uses DATABASE_URL when set (a throwaway `test_<name>` database is created and dropped there),
+else a temporary SQLite file. Prints one line per figure: posts, seconds, posts/s, the bare
+baseline (a plain loop over the same `.values_list` rows doing only the RE2 Set scan) and the
+ratio of the backtest's time to the baseline's.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "forum_helper.config.settings.test")
+
+FILLER = [
+    "My skin has been really dry this winter, any moisturiser recommendations?",
+    "I switched to a fragrance free cleanser and it helped a lot with the redness.",
+    "Does anyone know if niacinamide and vitamin C can be used together in the morning?",
+    "Sunscreen every day is the one thing that actually made a difference for me.",
+    "My dermatologist said to give the new routine at least six weeks before judging it.",
+    "What do you all think about double cleansing, is it worth it for oily skin?",
+    "Patch test first, I learned the hard way with a new serum last year.",
+    "I have combination skin and the T-zone gets shiny by lunch time.",
+    "Thanks everyone for the replies, I booked an appointment with a clinic.",
+    "Hyaluronic acid on damp skin works better for me than on dry skin.",
+    "The redness around my nose comes and goes, maybe it's rosacea?",
+    "Is a ceramide cream enough at night or should I add something else?",
+]
+
+
+def texts_for(n: int, seed: int = 7) -> list[str]:
+    """Mostly ordinary skincare chat; about 5% are the corpus' labelled posts (risky and not)."""
+    rng = random.Random(seed)
+    corpus: list[str] = []
+    for name in ("dev.jsonl", "holdout.jsonl"):
+        path = ROOT / "fixtures" / "analysis" / "corpus" / name
+        if path.exists():
+            corpus += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = []
+    for index in range(n):
+        if corpus and rng.random() < 0.05:
+            texts.append(rng.choice(corpus))
+        else:
+            texts.append(" ".join(rng.sample(FILLER, rng.randint(2, 5))) + f" (#{index})")
+    return texts
+
+
+def populate(n: int) -> None:
+    from forum_helper.intake.models import ForumSource, Post, PostVersion, Thread
+
+    source = ForumSource.objects.create(slug="bench", kind=ForumSource.Kind.IMPORT)
+    per_thread = 10
+    threads = Thread.objects.bulk_create(
+        [Thread(source=source, external_id=f"t{i}", title=f"Thread {i} about skin") for i in range((n + per_thread - 1) // per_thread)],
+        batch_size=5000,
+    )
+    texts = texts_for(n)
+    for start in range(0, n, 5000):
+        stop = min(n, start + 5000)
+        posts = Post.objects.bulk_create(
+            [
+                Post(source=source, thread=threads[i // per_thread], external_id=f"p{i}", position=i % per_thread + 1, current_version=1)
+                for i in range(start, stop)
+            ]
+        )
+        PostVersion.objects.bulk_create(
+            [PostVersion(post=post, version=1, raw_text=texts[i], text_sha256="-") for i, post in zip(range(start, stop), posts)]
+        )
+
+
+def default_change() -> dict:
+    """An edit of the first active categorised lexicon rule: one more term."""
+    from forum_helper.rules.models import Rule
+
+    rule = Rule.objects.filter(kind="lexicon", mode="active", category__isnull=False).order_by("position").first()
+    record = rule.as_record()
+    data = dict(record["data"])
+    if "terms" in data:
+        data["terms"] = [*data["terms"], "derma wheel"]
+    record["data"] = data
+    return record
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--rule-file", type=Path, help="A proposed rule record (default: one more term on a lexicon rule).")
+    args = parser.parse_args()
+
+    tmpdir = None
+    if not os.environ.get("DATABASE_URL"):
+        tmpdir = tempfile.TemporaryDirectory(prefix="fh-bench-")
+        os.environ["DATABASE_URL"] = f"sqlite:///{tmpdir.name}/bench.sqlite3"
+
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = os.environ["DATABASE_URL"].removeprefix("sqlite:///")
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        run(args)
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if tmpdir is not None:
+            tmpdir.cleanup()
+
+
+def run(args: argparse.Namespace) -> None:
+    from forum_helper.rules.backtest import _stored_versions, BacktestFilters, backtest_compute, change_resolve, prefilter_set
+
+    started = time.perf_counter()
+    populate(args.posts)
+    print(f"setup_seconds {time.perf_counter() - started:.1f}", file=sys.stderr)
+
+    record = json.loads(args.rule_file.read_text()) if args.rule_file else default_change()
+    change = change_resolve(record=record)
+
+    started = time.perf_counter()
+    result = backtest_compute(change=change, filters=BacktestFilters())
+    seconds = time.perf_counter() - started
+
+    # The bare-framework baseline: the same rows, only the RE2 Set scan.
+    started = time.perf_counter()
+    matcher = prefilter_set(change.prefilter_patterns or ["zzzz-no-such-term"])
+    match, hits = matcher.Match, 0
+    for _pv_id, text, _thread_id, _title in (
+        _stored_versions(BacktestFilters()).values_list("pk", "raw_text", "post__thread_id", "post__thread__title").iterator(chunk_size=2000)
+    ):
+        if match(text) is not None:
+            hits += 1
+    baseline = time.perf_counter() - started
+
+    print(f"rule {change.changed_id} prefiltered={result['prefiltered']} analysed={result['analysed']} newly_flagged={result['newly_flagged']} no_longer_flagged={result['no_longer_flagged']}")
+    print(f"posts {result['scanned']}")
+    print(f"seconds {seconds:.2f}")
+    print(f"posts_per_second {result['scanned'] / seconds:.0f}")
+    print(f"baseline_seconds {baseline:.2f} (values_list + RE2 Set scan only, {hits} matches)")
+    print(f"baseline_posts_per_second {result['scanned'] / baseline:.0f}")
+    print(f"ratio {seconds / baseline:.2f}")
+
+
+if __name__ == "__main__":
+    main()
