@@ -1,4 +1,5 @@
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -8,13 +9,21 @@ from forum_helper.core.roles import ADMINS, MODERATORS
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "library"
 
-# Every test in this package runs against the library's own URL mount.
-pytestmark = pytest.mark.urls("tests.library.urls")
+
+
+def _root_urlconf_imports(name: str) -> bool:
+    try:
+        import_module(name)
+    except ImportError:
+        return False
+    return True
 
 
 @pytest.fixture(autouse=True)
 def _library_urls(settings) -> None:
-    settings.ROOT_URLCONF = "tests.library.urls"
+    """The project's URLconf when it imports; else the library's own mount (tests.library.urls)."""
+    if not _root_urlconf_imports(settings.ROOT_URLCONF):
+        settings.ROOT_URLCONF = "tests.library.urls"
 
 
 def _user(username: str, group: str | None) -> User:
