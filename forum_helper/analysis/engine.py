@@ -1,0 +1,666 @@
+"""analyze(): one RE2 pass over a post, then sentence-level stance and post-level combination.
+
+How a post is read:
+1. One RE2 Set scan tells which rule patterns occur; only those are run again for spans.
+2. Hits are assigned to sentences. Quoted text is set aside as context; negation cues
+   cancel the concepts that follow them in the same clause.
+3. Each sentence gets a stance from weighted cues (warning and neutral win ties, so a
+   post is flagged only when its own words plan, recommend or report the practice).
+   A sentence that names a practice but carries no cue borrows the stance of a cue-only
+   neighbour ("I want to try it. A 1 mm roller ...").
+4. Concepts the author endorses (in planning / recommending / ongoing-reporting sentences)
+   prove categories directly or through combinations with concepts present anywhere in
+   the post, its quotes, the thread title, the parent and earlier posts.
+5. Severity rules from the ruleset, then modifiers, measures and explanations.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from typing import Iterable
+
+from forum_helper.analysis.model import Analysis, Evidence, Measures, PostContext, PostInput
+from forum_helper.analysis.ruleset import Combination, CompiledRuleset, Matcher
+from forum_helper.analysis.text import (
+    OffsetMap,
+    Sentence,
+    clause_breaks,
+    quote_ranges,
+    same_clause,
+    split_sentences,
+)
+
+RISKY_STANCES = frozenset({"planning", "recommending", "reporting_ongoing"})
+# Tie order: when cues are equally strong, the reading that does not flag the post wins.
+_STANCE_TIE_ORDER = ("warning", "neutral", "planning", "recommending", "reporting")
+_CONCEPT_KINDS = frozenset({"lexicon", "pattern", "measure"})
+_SCHEDULE_CONCEPT = "schedule"
+_SCHEDULE_REPORTING_WEIGHT = 0.4  # "1mm stamp every 5 days" reads as a routine being reported
+_QUESTION_PLANNING_WEIGHT = 0.6  # a first-person question about a practice asks how to do it
+_QUESTION_REPORTING_DAMPING = 0.4
+_NUMBER_WORDS = {
+    "a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0,
+    "six": 6.0, "seven": 7.0, "eight": 8.0, "nine": 9.0, "ten": 10.0, "couple": 2.0,
+    "few": 3.0, "other": 2.0, "twice": 2.0, "once": 1.0,
+}
+_STAFF = "staff"
+
+
+class _Hit:
+    """One match of one rule (internal; byte offsets)."""
+
+    __slots__ = ("start", "end", "matcher", "concept", "value", "negated", "sentence")
+
+    def __init__(self, start: int, end: int, matcher: Matcher, concept: str | None, value: float | None) -> None:
+        self.start = start
+        self.end = end
+        self.matcher = matcher
+        self.concept = concept
+        self.value = value
+        self.negated = False
+        self.sentence = -1
+
+
+class _SentenceState:
+    __slots__ = ("sentence", "concept_hits", "negations", "signal_hits", "signals", "stance", "clinic")
+
+    def __init__(self, sentence: Sentence) -> None:
+        self.sentence = sentence
+        self.concept_hits: list[_Hit] = []
+        self.negations: list[_Hit] = []
+        self.signal_hits: list[_Hit] = []
+        self.signals: dict[str, float] = {}
+        self.stance: str | None = None
+        self.clinic = False
+
+    def live_concepts(self) -> set[str]:
+        return {hit.concept for hit in self.concept_hits if not hit.negated and hit.concept}
+
+
+class _Reading:
+    """A text read into sentences, with its hits; quoted hits kept apart."""
+
+    __slots__ = ("data", "states", "quoted_hits")
+
+    def __init__(self, data: bytes, states: list[_SentenceState], quoted_hits: list[_Hit]) -> None:
+        self.data = data
+        self.states = states
+        self.quoted_hits = quoted_hits
+
+    def concepts(self, *, include_quoted: bool = True) -> set[str]:
+        found: set[str] = set()
+        for state in self.states:
+            found.update(state.live_concepts())
+        if include_quoted:
+            found.update(hit.concept for hit in self.quoted_hits if hit.concept and not hit.negated)
+        return found
+
+
+def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRuleset) -> Analysis:
+    """Screen one post. Pure: same inputs, same Analysis."""
+    context = context or PostContext()
+    text = post.text
+    reading = _read(text, ruleset)
+    context_concepts = _context_concepts(reading, context, ruleset)
+    own_concepts = reading.concepts(include_quoted=False)
+    _resolve_context_dependent(reading, own_concepts | context_concepts)
+    for state in reading.states:
+        _decide_sentence_stance(state)
+    _borrow_neighbour_stance(reading.states)
+
+    endorsed, supporting, direct_supporting = _classify_concepts(reading.states)
+    context_hits = _context_cue_hits(reading.states)
+    available = set(supporting) | context_concepts
+    if context_hits and context_concepts:
+        # A reply that only points at the thread's subject ("do I keep increasing the time?")
+        # endorses that subject through its own words.
+        for concept in context_concepts:
+            endorsed.setdefault(concept, list(context_hits))
+
+    category_hits, fired_rules = _categories(endorsed, supporting, direct_supporting, available, ruleset)
+    risky = bool(category_hits)
+    stance = _post_stance(reading.states, category_hits, risky, post.author_role)
+
+    modifier_hits = _modifiers(reading.states, risky, category_hits)
+    modifiers = [name for name in ("darker_skin", "staff_author", "repeated_plan") if name in modifier_hits or (name == "staff_author" and post.author_role == _STAFF)]
+
+    categories = tuple(name for name in _ordered_categories(category_hits)) if risky else ()
+    mention_hits = {} if risky else _mentions(reading.states, ruleset)
+    severity, severity_rule = _severity(risky, categories, stance, post.author_role, modifiers, mention_hits, ruleset)
+
+    offsets = OffsetMap(reading.data, text)
+    evidence = _evidence(text, offsets, category_hits if risky else mention_hits, modifier_hits)
+    measures = _measures(reading.states)
+    rule_ids = _rule_ids(evidence, fired_rules, severity_rule)
+    explanations = _explanations(categories, modifiers, stance, severity, severity_rule, measures, risky, ruleset)
+    return Analysis(
+        risky=risky,
+        severity=severity,
+        stance=stance,
+        categories=categories,
+        modifiers=tuple(modifiers),
+        evidence=evidence,
+        explanations=explanations,
+        rule_ids=rule_ids,
+        measures=measures,
+        ruleset_version=ruleset.version,
+    )
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def _scan(data: bytes, ruleset: CompiledRuleset) -> list[_Hit]:
+    matched = ruleset.pattern_set.Match(data) if data else None
+    hits: list[_Hit] = []
+    if not matched:
+        return hits
+    matchers = ruleset.matchers
+    for index in matched:
+        matcher = matchers[index]
+        concept = matcher.concept if matcher.kind in _CONCEPT_KINDS else None
+        parse_number = matcher.measure is not None and matcher.value is None
+        for match in matcher.regex.finditer(data):
+            start, end = match.span()
+            if start == end:
+                continue
+            value = matcher.value
+            if parse_number:
+                value = _parse_number(match.group(1))
+                if value is None:
+                    # "(x) seconds" names the measure without a number: keep the concept.
+                    value = None
+                else:
+                    value *= matcher.scale
+            hits.append(_Hit(start, end, matcher, concept, value))
+    hits.sort(key=lambda hit: hit.start)
+    return hits
+
+
+def _parse_number(raw: bytes | None) -> float | None:
+    if not raw:
+        return None
+    token = raw.decode("utf-8", "ignore").strip().lower().replace(",", ".")
+    if token in _NUMBER_WORDS:
+        return _NUMBER_WORDS[token]
+    try:
+        return float(token)
+    except ValueError:
+        return None
+
+
+def _read(text: str, ruleset: CompiledRuleset) -> _Reading:
+    data = text.encode("utf-8")
+    hits = _scan(data, ruleset)
+    sentences = split_sentences(data)
+    states = [_SentenceState(sentence) for sentence in sentences]
+    starts = [sentence.start for sentence in sentences]
+    quotes = quote_ranges(data) if hits else []
+    quoted_hits: list[_Hit] = []
+    for hit in hits:
+        if quotes and any(start <= hit.start < end for start, end in quotes):
+            if hit.concept:
+                quoted_hits.append(hit)
+            continue
+        index = bisect_right(starts, hit.start) - 1
+        if index < 0:
+            continue
+        hit.sentence = index
+        state = states[index]
+        signal = hit.matcher.signal
+        if hit.concept:
+            state.concept_hits.append(hit)
+        elif signal == "negation":
+            state.negations.append(hit)
+        elif signal:
+            state.signal_hits.append(hit)
+    if quotes:
+        quoted_sentences = {i for i, s in enumerate(sentences) if any(a <= s.content_start and s.end <= b + 1 for a, b in quotes)}
+        for index in quoted_sentences:
+            states[index].signal_hits.clear()
+    breaks: list[int] | None = None
+    for state in states:
+        if not (state.concept_hits or state.signal_hits):
+            continue
+        if state.negations and state.concept_hits:
+            if breaks is None:
+                breaks = clause_breaks(data)
+            _apply_negation(state, breaks)
+        _weigh_signals(state, data)
+        _apply_suppression(state)
+        _apply_concept_conditions(state)
+    _derive_sentence_concepts(states, quoted_hits, ruleset)
+    return _Reading(data, states, quoted_hits)
+
+
+def _apply_negation(state: _SentenceState, breaks: list[int]) -> None:
+    concept_hits = state.concept_hits
+    for negation in state.negations:
+        # A negation inside a concept's own words ("never sterilise") belongs to that concept.
+        if any(hit.start <= negation.start < hit.end for hit in concept_hits):
+            continue
+        reach = negation.end + negation.matcher.scope_chars
+        for hit in concept_hits:
+            if negation.end <= hit.start <= reach and same_clause(breaks, negation.end, hit.start):
+                hit.negated = True
+
+
+def _weigh_signals(state: _SentenceState, data: bytes) -> None:
+    sentence = state.sentence
+    signals = state.signals
+    for hit in state.signal_hits:
+        matcher = hit.matcher
+        if matcher.question_only and not sentence.is_question:
+            continue
+        if matcher.position != "any" and not _at_position(data, sentence, hit.start, matcher.position):
+            continue
+        signals[matcher.signal] = signals.get(matcher.signal, 0.0) + matcher.weight  # type: ignore[index]
+
+
+def _at_position(data: bytes, sentence: Sentence, start: int, position: str) -> bool:
+    if start <= sentence.content_start + 1:
+        return True
+    if position == "sentence_start":
+        # allow a leading interjection or quote mark: "ok so buy ...", "\"Stamp ..."
+        return False
+    # clause_start: after , ; : ( or after "then"/"and"/"so"/"just"
+    before = data[max(sentence.content_start, start - 8):start].rstrip()
+    if not before:
+        return True
+    if before[-1:] in (b",", b";", b":", b"(", b")"):
+        return True
+    lowered = before.lower()
+    return lowered.endswith((b"then", b"and", b"so", b"just", b"also", b"simply", b"please"))
+
+
+def _apply_suppression(state: _SentenceState) -> None:
+    suppressors = [hit for hit in state.concept_hits if hit.matcher.suppresses]
+    if not suppressors:
+        return
+    state.concept_hits = [
+        hit
+        for hit in state.concept_hits
+        if not any(
+            hit.concept in other.matcher.suppresses and hit.start < other.end and other.start < hit.end
+            for other in suppressors
+        )
+    ]
+
+
+def _apply_concept_conditions(state: _SentenceState) -> None:
+    hits = state.concept_hits
+    needs_check = [hit for hit in hits if hit.matcher.min_percent is not None or hit.matcher.requires_first_person]
+    if not needs_check:
+        return
+    strongest_acid = max((hit.value or 0.0 for hit in hits if hit.matcher.measure == "acid_percent"), default=0.0)
+    first_person = state.signals.get("first_person", 0.0) > 0
+    keep: list[_Hit] = []
+    for hit in hits:
+        matcher = hit.matcher
+        if matcher.min_percent is not None and strongest_acid < matcher.min_percent:
+            continue
+        if matcher.requires_first_person and not first_person:
+            continue
+        keep.append(hit)
+    state.concept_hits = keep
+
+
+def _derive_sentence_concepts(states: list[_SentenceState], quoted_hits: list[_Hit], ruleset: CompiledRuleset) -> None:
+    combos = [combo for combo in ruleset.combinations if combo.scope == "sentence" and combo.concept]
+    if not combos:
+        return
+    for state in states:
+        if not state.concept_hits:
+            continue
+        present = state.live_concepts()
+        for combo in combos:
+            if _combination_met(combo, present):
+                parts = [hit for hit in state.concept_hits if not hit.negated and hit.concept in combo.all_of + combo.any_of]
+                for part in parts:
+                    derived = _Hit(part.start, part.end, part.matcher, combo.concept, None)
+                    derived.sentence = part.sentence
+                    state.concept_hits.append(derived)
+                present.add(combo.concept)  # type: ignore[arg-type]
+
+
+def _combination_met(combo: Combination, present: set[str]) -> bool:
+    return all(name in present for name in combo.all_of) and (
+        not combo.any_of or any(name in present for name in combo.any_of)
+    )
+
+
+def _context_concepts(reading: _Reading, context: PostContext, ruleset: CompiledRuleset) -> set[str]:
+    concepts = {hit.concept for hit in reading.quoted_hits if hit.concept and not hit.negated}
+    texts: list[str] = [context.thread_title, context.parent_text]
+    for earlier in context.thread_posts:
+        texts.append(earlier.text if isinstance(earlier, PostInput) else str(earlier))
+    for extra in texts:
+        if extra:
+            concepts |= _read(extra, ruleset).concepts()
+    return concepts
+
+
+def _resolve_context_dependent(reading: _Reading, available: set[str]) -> None:
+    for state in reading.states:
+        if any(hit.matcher.needs_context for hit in state.concept_hits):
+            state.concept_hits = [
+                hit
+                for hit in state.concept_hits
+                if not hit.matcher.needs_context or any(name in available for name in hit.matcher.needs_context)
+            ]
+
+
+# --- stance --------------------------------------------------------------------------------
+
+
+def _decide_sentence_stance(state: _SentenceState) -> None:
+    signals = state.signals
+    if not signals and not state.concept_hits:
+        return
+    clinic = signals.get("clinician", 0.0)
+    if signals.get("home", 0.0) > 0:
+        clinic = 0.0
+    has_concept = any(not hit.negated for hit in state.concept_hits)
+    ongoing = signals.get("reporting_ongoing", 0.0)
+    if has_concept and any(hit.concept == _SCHEDULE_CONCEPT for hit in state.concept_hits):
+        ongoing += _SCHEDULE_REPORTING_WEIGHT
+    planning = signals.get("planning", 0.0)
+    if state.sentence.is_question and signals.get("first_person", 0.0) > 0:
+        planning += _QUESTION_PLANNING_WEIGHT
+    past = signals.get("reporting_past", 0.0)
+    if state.sentence.is_question:
+        # "Can I put it on after?" holds "I put" but asks rather than reports.
+        ongoing *= _QUESTION_REPORTING_DAMPING
+        past *= _QUESTION_REPORTING_DAMPING
+    scores = {
+        "warning": signals.get("warning", 0.0),
+        "neutral": signals.get("neutral", 0.0) + signals.get("hypothetical", 0.0) + clinic,
+        "planning": planning,
+        "recommending": signals.get("recommending", 0.0),
+        "reporting": ongoing + past,
+    }
+    best = max(scores.values())
+    if best <= 0:
+        return
+    for stance in _STANCE_TIE_ORDER:
+        if scores[stance] == best:
+            break
+    if stance == "reporting":
+        stance = "reporting_ongoing" if ongoing >= past else "reporting_past"
+    state.stance = stance
+    state.clinic = stance == "neutral" and clinic > 0
+
+
+def _borrow_neighbour_stance(states: list[_SentenceState]) -> None:
+    for index, state in enumerate(states):
+        if state.stance is not None or not any(not hit.negated for hit in state.concept_hits):
+            continue
+        for neighbour_index in (index - 1, index + 1):
+            if 0 <= neighbour_index < len(states):
+                neighbour = states[neighbour_index]
+                if neighbour.stance in RISKY_STANCES and not neighbour.concept_hits:
+                    state.stance = neighbour.stance
+                    break
+
+
+def _post_stance(
+    states: list[_SentenceState],
+    category_hits: dict[str, list[tuple[_Hit, str]]],
+    risky: bool,
+    author_role: str,
+) -> str:
+    if risky:
+        evidence_sentences = {hit.sentence for hits in category_hits.values() for hit, _ in hits}
+        stances = {states[index].stance for index in evidence_sentences if index >= 0}
+        if "recommending" in stances and author_role == _STAFF:
+            return "recommending"
+        if "recommending" in stances and "planning" not in stances:
+            # Imperative steps in a member's own plan ("1. Stamp the patch") are planning
+            # when the post asks for help and addresses nobody.
+            recommending_to_someone = any(
+                states[index].stance == "recommending" and states[index].signals.get("second_person", 0) > 0
+                for index in evidence_sentences
+            )
+            if not recommending_to_someone and any(state.signals.get("planning", 0) >= 1 for state in states):
+                return "planning"
+        for stance in ("planning", "recommending", "reporting_ongoing"):
+            if stance in stances:
+                return "reporting" if stance == "reporting_ongoing" else stance
+        return "planning"
+    mentioned = [state for state in states if state.concept_hits]
+    if not mentioned:
+        return "neutral"
+    if any(state.stance == "warning" for state in states):
+        return "warning"
+    if any(state.stance in ("reporting_past", "reporting_ongoing") for state in mentioned):
+        return "reporting"
+    return "neutral"
+
+
+# --- categories ----------------------------------------------------------------------------
+
+_ConceptHits = dict[str, list[_Hit]]
+
+
+def _classify_concepts(states: list[_SentenceState]) -> tuple[_ConceptHits, _ConceptHits, _ConceptHits]:
+    """endorsed: in risky sentences; supporting: anywhere but warnings; direct_supporting:
+    supporting and not done by a clinician (may still prove its own category as a partner)."""
+    endorsed: _ConceptHits = {}
+    supporting: _ConceptHits = {}
+    direct_supporting: _ConceptHits = {}
+    for state in states:
+        if state.stance == "warning":
+            continue
+        risky_sentence = state.stance in RISKY_STANCES
+        for hit in state.concept_hits:
+            if hit.negated or not hit.concept:
+                continue
+            supporting.setdefault(hit.concept, []).append(hit)
+            if not state.clinic:
+                direct_supporting.setdefault(hit.concept, []).append(hit)
+            if risky_sentence:
+                endorsed.setdefault(hit.concept, []).append(hit)
+    return endorsed, supporting, direct_supporting
+
+
+def _context_cue_hits(states: list[_SentenceState]) -> list[_Hit]:
+    found: list[_Hit] = []
+    for state in states:
+        if state.stance in RISKY_STANCES and state.signals.get("context", 0) > 0:
+            if not any(not hit.negated for hit in state.concept_hits if hit.matcher.category):
+                found.extend(hit for hit in state.signal_hits if hit.matcher.signal == "context")
+    return found
+
+
+def _categories(
+    endorsed: _ConceptHits,
+    supporting: _ConceptHits,
+    direct_supporting: _ConceptHits,
+    available: set[str],
+    ruleset: CompiledRuleset,
+) -> tuple[dict[str, list[tuple[_Hit, str]]], list[str]]:
+    found: dict[str, list[tuple[_Hit, str]]] = {}
+    fired: list[str] = []
+    category_of = ruleset.category_of_concept
+    for concept, hits in endorsed.items():
+        category = category_of.get(concept)
+        if category:
+            found.setdefault(category, []).extend((hit, hit.matcher.rule_id) for hit in hits)
+    for combo in ruleset.combinations:
+        if combo.scope != "post" or not combo.category:
+            continue
+        present = available | set(endorsed)
+        if not _combination_met(combo, present):
+            continue
+        if not any(anchor in endorsed for anchor in combo.anchors):
+            continue
+        fired.append(combo.rule_id)
+        involved = combo.all_of + combo.any_of
+        bucket = found.setdefault(combo.category, [])
+        for concept in involved:
+            for hit in endorsed.get(concept, ()):
+                bucket.append((hit, hit.matcher.rule_id))
+            for hit in supporting.get(concept, ()):
+                if hit not in endorsed.get(concept, ()):
+                    bucket.append((hit, hit.matcher.rule_id))
+            # A partner that is itself a home practice ("I did a TCA peel at home") proves
+            # its own category too, unless a clinician did it.
+            partner_category = category_of.get(concept)
+            if partner_category and partner_category != combo.category and concept in direct_supporting:
+                found.setdefault(partner_category, []).extend(
+                    (hit, hit.matcher.rule_id) for hit in direct_supporting[concept]
+                )
+        if not bucket:
+            del found[combo.category]
+    return {name: hits for name, hits in found.items() if hits}, fired
+
+
+def _ordered_categories(category_hits: dict[str, list[tuple[_Hit, str]]]) -> Iterable[str]:
+    from forum_helper.analysis.model import CATEGORIES
+
+    return [name for name in CATEGORIES if name in category_hits]
+
+
+def _mentions(states: list[_SentenceState], ruleset: CompiledRuleset) -> dict[str, list[tuple[_Hit, str]]]:
+    """Concepts named in a post that is not risky: context for a moderator, severity low."""
+    found: dict[str, list[tuple[_Hit, str]]] = {}
+    category_of = ruleset.category_of_concept
+    for state in states:
+        for hit in state.concept_hits:
+            category = category_of.get(hit.concept or "")
+            if category:
+                found.setdefault(category, []).append((hit, hit.matcher.rule_id))
+    return found
+
+
+# --- modifiers, severity, measures -------------------------------------------------------------
+
+
+def _modifiers(
+    states: list[_SentenceState], risky: bool, category_hits: dict[str, list[tuple[_Hit, str]]]
+) -> dict[str, list[tuple[_Hit, str]]]:
+    found: dict[str, list[tuple[_Hit, str]]] = {}
+    evidence_sentences = {hit.sentence for hits in category_hits.values() for hit, _ in hits}
+    for index, state in enumerate(states):
+        for hit in state.concept_hits:
+            if hit.negated:
+                continue
+            if hit.matcher.modifier == "darker_skin":
+                found.setdefault("darker_skin", []).append((hit, hit.matcher.rule_id))
+            elif risky and hit.concept == _SCHEDULE_CONCEPT and state.stance != "warning":
+                if state.stance in RISKY_STANCES or index in evidence_sentences:
+                    found.setdefault("repeated_plan", []).append((hit, hit.matcher.rule_id))
+    return found
+
+
+def _severity(
+    risky: bool,
+    categories: tuple[str, ...],
+    stance: str,
+    author_role: str,
+    modifiers: list[str],
+    mention_hits: dict[str, list[tuple[_Hit, str]]],
+    ruleset: CompiledRuleset,
+) -> tuple[str, str | None]:
+    if not risky:
+        return ("low" if mention_hits or modifiers else "none"), None
+    present = set(categories)
+    for rule in ruleset.severity_rules:
+        if rule.stances and stance not in rule.stances:
+            continue
+        if rule.author_roles and author_role not in rule.author_roles:
+            continue
+        if all(any(name in present for name in group) for group in rule.all_of):
+            return rule.severity, rule.rule_id
+    return "medium", None
+
+
+def _measures(states: list[_SentenceState]) -> Measures:
+    needle: float | None = None
+    acid: float | None = None
+    exposure: float | None = None
+    interval: float | None = None
+    for state in states:
+        concepts = state.live_concepts()
+        for hit in state.concept_hits:
+            measure = hit.matcher.measure
+            if measure is None or hit.value is None:
+                continue
+            value = hit.value
+            if measure == "needle_mm" and ("needling" in concepts or "needle_depth_direct" in concepts):
+                needle = value if needle is None else max(needle, value)
+            elif measure == "acid_percent" and (concepts & {"ablation", "acid"}):
+                acid = value if acid is None else max(acid, value)
+            elif measure == "exposure_seconds" and (concepts & {"uv_light", "uv_home_device"}):
+                exposure = value if exposure is None else max(exposure, value)
+            elif measure == "interval_days" and not hit.negated:
+                interval = value if interval is None else min(interval, value)
+    return Measures(needle_mm=needle, acid_percent=acid, exposure_seconds=exposure, interval_days=interval)
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def _evidence(
+    text: str,
+    offsets: OffsetMap,
+    category_hits: dict[str, list[tuple[_Hit, str]]],
+    modifier_hits: dict[str, list[tuple[_Hit, str]]],
+) -> tuple[Evidence, ...]:
+    seen: set[tuple[int, int, str, str]] = set()
+    items: list[Evidence] = []
+    for bucket in (category_hits, modifier_hits):
+        for name, hits in bucket.items():
+            for hit, rule_id in hits:
+                key = (hit.start, hit.end, name, rule_id)
+                if key in seen:
+                    continue
+                seen.add(key)
+                start = offsets.char_offset(hit.start)
+                end = offsets.char_offset(hit.end)
+                items.append(Evidence(start=start, end=end, text=text[start:end], category=name, rule=rule_id))
+    items.sort(key=lambda item: (item.start, item.end, item.category))
+    return tuple(items)
+
+
+def _rule_ids(evidence: tuple[Evidence, ...], fired_rules: list[str], severity_rule: str | None) -> tuple[str, ...]:
+    ordered: dict[str, None] = {}
+    for item in evidence:
+        ordered[item.rule] = None
+    for rule_id in fired_rules:
+        ordered[rule_id] = None
+    if severity_rule:
+        ordered[severity_rule] = None
+    return tuple(ordered)
+
+
+def _explanations(
+    categories: tuple[str, ...],
+    modifiers: list[str],
+    stance: str,
+    severity: str,
+    severity_rule: str | None,
+    measures: Measures,
+    risky: bool,
+    ruleset: CompiledRuleset,
+) -> tuple[tuple[str, str], ...]:
+    lines: list[tuple[str, str]] = []
+    texts = ruleset.explanations
+    details = {
+        "home_needling": f" Needle length stated: {measures.needle_mm:g} mm." if measures.needle_mm else "",
+        "diy_ablation": f" Acid strength stated: {measures.acid_percent:g}%." if measures.acid_percent else "",
+        "uv_combination": f" Exposure stated: {measures.exposure_seconds:g} s." if measures.exposure_seconds else "",
+    }
+    for category in categories:
+        lines.append((category, texts.get(category, category) + details.get(category, "")))
+    for modifier in modifiers:
+        line = texts.get(modifier, modifier)
+        if modifier == "repeated_plan" and measures.interval_days:
+            line += f" Interval: every {measures.interval_days:g} day(s)."
+        lines.append((modifier, line))
+    if risky:
+        reason = texts.get(severity_rule or "", "") if severity_rule else texts.get("severity.default", "")
+        lines.append(("severity", f"Severity {severity} ({stance}){': ' + reason if reason else ''}"))
+    else:
+        lines.append(("severity", f"Severity {severity}: {texts.get('severity.not_risky', 'not risky')} ({stance})"))
+    return tuple(lines)
