@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from forum_helper.intake.importers import ThreadParseError
 from forum_helper.intake.importers.smf import parse_smf_thread
 from forum_helper.intake.models import Delivery, ForumSource, Post, PostVersion, Thread
+from forum_helper.screening.models import Finding
 
 THREADS = Path(__file__).resolve().parents[2] / "fixtures" / "threads"
 SAMPLE = THREADS / "sample-thread.txt"
@@ -133,6 +134,19 @@ class TestSampleThread:
             ("import", "accepted"),
             ("import", "duplicate"),
         ]
+
+    def test_each_post_is_screened_after_commit_and_a_reimport_screens_nothing(self, django_capture_on_commit_callbacks) -> None:
+        with django_capture_on_commit_callbacks(execute=True) as first:
+            import_thread(SAMPLE)
+        findings = list(Finding.objects.order_by("pk").values_list("pk", "post_version__post__position", "risky"))
+
+        with django_capture_on_commit_callbacks(execute=True) as second:
+            import_thread(SAMPLE)
+
+        assert len(first) == 4
+        assert sorted(position for _, position, _ in findings) == [1, 2, 3, 4]
+        assert second == []
+        assert list(Finding.objects.order_by("pk").values_list("pk", "post_version__post__position", "risky")) == findings
 
     def test_a_changed_post_text_becomes_the_next_version_of_that_post_only(self, tmp_path: Path) -> None:
         import_thread(SAMPLE)
