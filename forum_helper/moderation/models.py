@@ -56,6 +56,11 @@ class QueueItem(models.Model):
             # The queue list: one tab (lane + status), sorted by priority or by date.
             models.Index(fields=["lane", "status", "-priority", "-created_at", "-id"], name="queue_tab_priority"),
             models.Index(fields=["lane", "status", "-created_at", "-id"], name="queue_tab_created"),
+            # The default "open" tab spans two statuses; partial indexes keep its sorted scan index-only-ordered.
+            models.Index(fields=["-priority", "-created_at", "-id"], name="queue_open_priority",
+                         condition=models.Q(lane="risk", status__in=["open", "claimed"])),
+            models.Index(fields=["-created_at", "-id"], name="queue_open_created",
+                         condition=models.Q(lane="risk", status__in=["open", "claimed"])),
             models.Index(fields=["claimed_by", "status"], name="queue_claimed_by"),
             models.Index(fields=["created_at"], name="queue_created"),
         ]

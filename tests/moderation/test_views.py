@@ -161,7 +161,7 @@ def test_claim_note_and_undo_on_the_item_page(mod_client, moderator):
     item.refresh_from_db()
     assert (item.status, item.claimed_by_id, item.version) == ("claimed", moderator.pk, 5)
     assert Note.objects.get().text == "checking the label"
-    assert list(AuditLog.objects.filter(target_id=str(item.pk)).order_by("id").values_list("action", flat=True)) == [
+    assert list(AuditLog.objects.filter(target_type="moderation.queueitem", target_id=str(item.pk)).order_by("id").values_list("action", flat=True)) == [
         "queue_item.created", "queue_item.claimed", "queue_item.note_added", "decision.dismiss", "decision.undone"]
 
 
