@@ -38,3 +38,5 @@ class Command(BaseCommand):
                 f"{result.unchanged_posts} unchanged"
             )
         )
+        if changed := result.created_posts + result.new_versions:
+            self.stdout.write(f"{changed} new texts sent to screening (in this process when no broker is configured)")
