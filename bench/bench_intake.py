@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--text-size", type=int, default=1200, help="raw text bytes (body is ~800 bytes more)")
+    parser.add_argument("--text-size", type=int, default=650, help="raw text bytes (raw + cooked + fields: ~2.2 KB body)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes for CI (no timing meaning)")
     args = parser.parse_args(argv)
     if args.smoke:

@@ -87,25 +87,39 @@ class Services:
         return process
 
 
-@pytest.fixture(scope="module")
-def migrated_database() -> Iterator[str]:
-    require_service("PostgreSQL at 127.0.0.1:5432", postgres_reachable(), "start PostgreSQL (see README)")
+def admin_execute(sql: str) -> None:
     import psycopg
 
-    name = f"fh_it_{uuid.uuid4().hex[:10]}"
-    admin_url = PG_ADMIN_URL.replace("postgres://", "postgresql://")
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    database_url = f"postgres://postgres@127.0.0.1:5432/{name}"
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "forum_helper.config.settings.base", "DEBUG": "false"}
+    with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as connection:
+        connection.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def migrated_template() -> Iterator[str]:
+    """A database migrated once per session (with the data migrations' rules and library);
+    each test gets a fresh copy of it."""
+    require_service("PostgreSQL at 127.0.0.1:5432", postgres_reachable(), "start PostgreSQL (see README)")
+    name = f"fh_it_template_{uuid.uuid4().hex[:10]}"
+    admin_execute(f'CREATE DATABASE "{name}"')
+    env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}", "DJANGO_SETTINGS_MODULE": "forum_helper.config.settings.base", "DEBUG": "false"}
     env.pop("CELERY_BROKER_URL", None)
-    result = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
     try:
-        yield database_url
+        result = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stdout + result.stderr
+        yield name
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def migrated_database(migrated_template: str) -> Iterator[str]:
+    """A fresh, migrated database for one test, copied from the session's template."""
+    name = f"fh_it_{uuid.uuid4().hex[:10]}"
+    admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"')
+    try:
+        yield f"postgres://postgres@127.0.0.1:5432/{name}"
+    finally:
+        admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class RedisServer:
@@ -154,8 +168,6 @@ def services(migrated_database: str, redis_server: RedisServer) -> Iterator[Serv
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
     running = Services(database_url=migrated_database, env=env)
-    # Each test starts from empty tables (the database is shared by the module).
-    running.manage("flush", "--noinput")
     try:
         yield running
     finally:
@@ -267,4 +279,15 @@ def start_named_worker(services: Services, name: str) -> subprocess.Popen:
         [sys.executable, "-m", "celery", "-A", "forum_helper.config", "worker", "--pool", "solo", "--loglevel", "INFO",
          "--without-gossip", "--without-mingle", "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h"],
         log_name=f"{name}.log",
+    )
+
+
+def default_ruleset_load(services: Services) -> None:
+    """Put back the default ruleset that `flush` (in the services fixture) deleted.
+
+    The rules migration loads it as data; re-running that migration's function restores it."""
+    services.manage(
+        "shell", "-c",
+        "import importlib; from django.apps import apps; "
+        "importlib.import_module('forum_helper.rules.migrations.0002_load_default_ruleset').load_default_ruleset(apps, None)",
     )

@@ -13,6 +13,7 @@ import pytest
 
 from tests.integration.conftest import (
     Services,
+    default_ruleset_load,
     discourse_post_body,
     post_discourse,
     post_discourse_answer,
@@ -31,6 +32,7 @@ VISIBILITY_TIMEOUT_SECONDS = 3
 
 
 def add_source(services: Services) -> None:
+    default_ruleset_load(services)
     services.manage("add_forum_source", "--kind", "discourse", "--slug", SLUG, "--secret", SECRET)
 
 
