@@ -280,14 +280,3 @@ def start_named_worker(services: Services, name: str) -> subprocess.Popen:
          "--without-gossip", "--without-mingle", "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h"],
         log_name=f"{name}.log",
     )
-
-
-def default_ruleset_load(services: Services) -> None:
-    """Put back the default ruleset that `flush` (in the services fixture) deleted.
-
-    The rules migration loads it as data; re-running that migration's function restores it."""
-    services.manage(
-        "shell", "-c",
-        "import importlib; from django.apps import apps; "
-        "importlib.import_module('forum_helper.rules.migrations.0002_load_default_ruleset').load_default_ruleset(apps, None)",
-    )
