@@ -167,7 +167,7 @@ class QueueItemDetailApi(ModeratorApi):
 
 
 class QueueItemClaimApi(ModeratorApi):
-
+    @extend_schema_serializer(component_name="QueueItemClaimInput")
     class InputSerializer(serializers.Serializer):
         version = serializers.IntegerField(min_value=1)
         action = serializers.ChoiceField(choices=["claim", "unclaim"], default="claim")
@@ -188,13 +188,12 @@ class QueueItemClaimApi(ModeratorApi):
 
 
 class QueueItemDecideApi(ModeratorApi):
-
+    @extend_schema_serializer(component_name="QueueDecisionInput")
     class InputSerializer(serializers.Serializer):
         version = serializers.IntegerField(min_value=1)
         kind = serializers.ChoiceField(choices=Decision.Kind.choices)
         reason = serializers.CharField(max_length=5000)
         action_taken = serializers.ChoiceField(choices=Decision.ActionTaken.choices, required=False, default="")
-        undo = serializers.BooleanField(required=False, default=False)
 
     @extend_schema_serializer(component_name="QueueDecision")
     class OutputSerializer(serializers.Serializer):
@@ -229,7 +228,7 @@ def _decision_fields(decision: Decision) -> dict:
 
 
 class QueueItemUndoApi(ModeratorApi):
-
+    @extend_schema_serializer(component_name="QueueUndoInput")
     class InputSerializer(serializers.Serializer):
         version = serializers.IntegerField(min_value=1)
 
@@ -245,7 +244,7 @@ class QueueItemUndoApi(ModeratorApi):
 
 
 class QueueItemNotesApi(ModeratorApi):
-
+    @extend_schema_serializer(component_name="QueueNoteInput")
     class InputSerializer(serializers.Serializer):
         version = serializers.IntegerField(min_value=1, required=False)
         text = serializers.CharField(max_length=10000)
