@@ -2,8 +2,8 @@
 from typing import Any
 
 from django.conf import settings
-from django.http.request import RawPostDataException
 from django.core.exceptions import RequestDataTooBig
+from django.http.request import RawPostDataException
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers

@@ -1,51 +1,14 @@
-"""Shared fixtures for the intake tests: sources, signing helpers, fixture payloads.
-
-Until the detector package (forum_helper.analysis) exposes its entry point, a placeholder is
-installed so that the screening app imports; tests that need real findings skip meanwhile.
-"""
+"""Shared fixtures for the intake tests: sources, signing helpers, fixture payloads."""
 import base64
 import hashlib
 import hmac
-import importlib
 import json
-import sys
-import types
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-_DETECTOR_NAMES = ("Analysis", "CompiledRuleset", "PostContext", "PostInput", "analyze", "compile_ruleset", "load_default_rules")
-
-
-def _detector_present() -> bool:
-    try:
-        module = importlib.import_module("forum_helper.analysis")
-    except Exception:  # noqa: BLE001 - a half-written package counts as missing
-        return False
-    return all(hasattr(module, name) for name in _DETECTOR_NAMES)
-
-
-DETECTOR_PRESENT = _detector_present()
-if not DETECTOR_PRESENT:
-
-    class _Missing(Exception):
-        """Stands in for any detector name: usable in `except`, raises when called."""
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            raise RuntimeError("forum_helper.analysis is not written yet")
-
-    _placeholder = types.ModuleType("forum_helper.analysis")
-
-    def _placeholder_getattr(name: str) -> type:
-        if name.startswith("__"):
-            raise AttributeError(name)  # module machinery (__file__, __path__) must see a plain module
-        return _Missing
-
-    _placeholder.__getattr__ = _placeholder_getattr  # type: ignore[method-assign]
-    sys.modules["forum_helper.analysis"] = _placeholder
-
-from forum_helper.intake.models import ForumSource  # noqa: E402
+from forum_helper.intake.models import ForumSource
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "webhooks"
 DISCOURSE_SECRET = "my_lovely_secret_for_web_hook"

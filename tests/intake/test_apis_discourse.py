@@ -7,7 +7,6 @@ from django.test import Client
 
 from forum_helper.intake.models import AuthorRole, Delivery, ForumSource, Post, PostVersion, Thread
 from tests.intake.conftest import (
-    DETECTOR_PRESENT,
     DISCOURSE_SECRET,
     FIXTURES,
     discourse_headers,
@@ -153,7 +152,6 @@ def test_post_edited_adds_version_two_which_becomes_current_and_is_enqueued_for_
     assert len(callbacks) == 1  # screening of v2, published on commit
 
 
-@pytest.mark.skipif(not DETECTOR_PRESENT, reason="forum_helper.analysis is not written yet")
 def test_post_edited_is_screened_eagerly_into_a_finding_for_version_two(
     client: Client, discourse_source: ForumSource, django_capture_on_commit_callbacks
 ) -> None:
@@ -164,9 +162,11 @@ def test_post_edited_is_screened_eagerly_into_a_finding_for_version_two(
     with django_capture_on_commit_callbacks(execute=True):
         deliver(client, "post_edited__opener_v2.json", event_id="2")
 
-    v2 = Post.objects.get().latest_version
-    assert v2.version == 2
+    post = Post.objects.get()
+    v2 = post.latest_version
+    assert (post.current_version, v2.version) == (2, 2)
     assert Finding.objects.filter(post_version=v2).count() == 1
+    assert Finding.objects.filter(post_version__post=post).count() == 2  # v1 was screened when it arrived
 
 
 def test_topic_created_creates_the_thread_with_its_title_and_no_post(client: Client, discourse_source: ForumSource) -> None:

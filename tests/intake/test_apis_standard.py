@@ -180,3 +180,14 @@ def test_the_request_schema_is_documented_in_openapi(admin_client: Client) -> No
     envelope = schema["components"]["schemas"][ref]
     assert set(envelope["required"]) == {"type", "data"}
     assert "/webhooks/discourse/{source_slug}/" in schema["paths"]
+
+
+def test_an_accepted_post_is_screened_eagerly_into_a_finding(
+    client: Client, standard_source: ForumSource, django_capture_on_commit_callbacks
+) -> None:
+    from forum_helper.screening.models import Finding
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, "post.created__member.json")
+
+    assert Finding.objects.filter(post_version=Post.objects.get().latest_version).count() == 1
