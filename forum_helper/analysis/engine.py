@@ -22,7 +22,7 @@ from typing import Iterable
 from forum_helper.analysis.model import Analysis, Evidence, Measures, PostContext, PostInput
 from forum_helper.analysis.ruleset import Combination, CompiledRuleset, Matcher
 from forum_helper.analysis.text import (
-    OffsetMap,
+    char_offsets,
     Sentence,
     clause_breaks,
     quote_ranges,
@@ -62,7 +62,7 @@ class _Hit:
 
 
 class _SentenceState:
-    __slots__ = ("sentence", "concept_hits", "negations", "signal_hits", "signals", "stance", "clinic")
+    __slots__ = ("sentence", "concept_hits", "negations", "signal_hits", "signals", "stance", "clinic", "scanned", "quoted")
 
     def __init__(self, sentence: Sentence) -> None:
         self.sentence = sentence
@@ -72,6 +72,8 @@ class _SentenceState:
         self.signals: dict[str, float] = {}
         self.stance: str | None = None
         self.clinic = False
+        self.scanned = False
+        self.quoted = False
 
     def live_concepts(self) -> set[str]:
         return {hit.concept for hit in self.concept_hits if not hit.negated and hit.concept}
@@ -100,8 +102,11 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
     """Screen one post. Pure: same inputs, same Analysis."""
     context = context or PostContext()
     text = post.text
-    reading = _read(text, ruleset)
-    context_concepts = _context_concepts(reading, context, ruleset)
+    context_concepts = _context_concepts(context, ruleset)
+    # With a thread to refer to, every sentence may carry the stance ("do I keep increasing
+    # the time?"); otherwise only sentences near a concept are read for cues.
+    reading = _read(text, ruleset, all_sentences=bool(context_concepts))
+    context_concepts |= {hit.concept for hit in reading.quoted_hits if hit.concept and not hit.negated}
     own_concepts = reading.concepts(include_quoted=False)
     _resolve_context_dependent(reading, own_concepts | context_concepts)
     for state in reading.states:
@@ -119,17 +124,23 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
 
     category_hits, fired_rules = _categories(endorsed, supporting, direct_supporting, available, ruleset)
     risky = bool(category_hits)
+    if not risky and (reading.quoted_hits or any(state.concept_hits for state in reading.states)):
+        # A post that only mentions a practice: read the remaining sentences for a warning
+        # ("please don't.") so the moderator sees the right stance.
+        unread = {index for index, state in enumerate(reading.states) if not state.scanned}
+        _read_signals(reading, ruleset, unread)
+        for index in unread:
+            _decide_sentence_stance(reading.states[index])
     stance = _post_stance(reading.states, category_hits, risky, post.author_role)
 
     modifier_hits = _modifiers(reading.states, risky, category_hits)
     modifiers = [name for name in ("darker_skin", "staff_author", "repeated_plan") if name in modifier_hits or (name == "staff_author" and post.author_role == _STAFF)]
 
     categories = tuple(name for name in _ordered_categories(category_hits)) if risky else ()
-    mention_hits = {} if risky else _mentions(reading.states, ruleset)
+    mention_hits = {} if risky else _mentions(reading, ruleset)
     severity, severity_rule = _severity(risky, categories, stance, post.author_role, modifiers, mention_hits, ruleset)
 
-    offsets = OffsetMap(reading.data, text)
-    evidence = _evidence(text, offsets, category_hits if risky else mention_hits, modifier_hits)
+    evidence = _evidence(text, reading.data, category_hits if risky else mention_hits, modifier_hits)
     measures = _measures(reading.states)
     rule_ids = _rule_ids(evidence, fired_rules, severity_rule)
     explanations = _explanations(categories, modifiers, stance, severity, severity_rule, measures, risky, ruleset)
@@ -150,12 +161,12 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
 # --- reading -----------------------------------------------------------------------------
 
 
-def _scan(data: bytes, ruleset: CompiledRuleset) -> list[_Hit]:
-    matched = ruleset.pattern_set.Match(data) if data else None
+def _scan(data: bytes, pattern_set: object, matchers: tuple[Matcher, ...], offset: int = 0) -> list[_Hit]:
+    """One Set pass, then spans only for the patterns that occur."""
+    matched = pattern_set.Match(data) if data and matchers else None  # type: ignore[attr-defined]
     hits: list[_Hit] = []
     if not matched:
         return hits
-    matchers = ruleset.matchers
     for index in matched:
         matcher = matchers[index]
         concept = matcher.concept if matcher.kind in _CONCEPT_KINDS else None
@@ -166,14 +177,10 @@ def _scan(data: bytes, ruleset: CompiledRuleset) -> list[_Hit]:
                 continue
             value = matcher.value
             if parse_number:
-                value = _parse_number(match.group(1))
-                if value is None:
-                    # "(x) seconds" names the measure without a number: keep the concept.
-                    value = None
-                else:
-                    value *= matcher.scale
-            hits.append(_Hit(start, end, matcher, concept, value))
-    hits.sort(key=lambda hit: hit.start)
+                # "(x) seconds" names the measure without a number: keep the concept, no value.
+                number = _parse_number(match.group(1))
+                value = None if number is None else number * matcher.scale
+            hits.append(_Hit(start + offset, end + offset, matcher, concept, value))
     return hits
 
 
@@ -189,48 +196,85 @@ def _parse_number(raw: bytes | None) -> float | None:
         return None
 
 
-def _read(text: str, ruleset: CompiledRuleset) -> _Reading:
+def _read(text: str, ruleset: CompiledRuleset, *, all_sentences: bool = False) -> _Reading:
+    """Scan for concepts; read cues in the sentences around them (or in every sentence)."""
     data = text.encode("utf-8")
-    hits = _scan(data, ruleset)
+    hits = _scan(data, ruleset.concept_set, ruleset.concept_matchers)
+    if not hits and not all_sentences:
+        return _Reading(data, [], [])
+    hits.sort(key=lambda hit: hit.start)
     sentences = split_sentences(data)
     states = [_SentenceState(sentence) for sentence in sentences]
     starts = [sentence.start for sentence in sentences]
-    quotes = quote_ranges(data) if hits else []
+    quotes = quote_ranges(data)
     quoted_hits: list[_Hit] = []
     for hit in hits:
         if quotes and any(start <= hit.start < end for start, end in quotes):
-            if hit.concept:
-                quoted_hits.append(hit)
+            quoted_hits.append(hit)
             continue
         index = bisect_right(starts, hit.start) - 1
         if index < 0:
             continue
         hit.sentence = index
-        state = states[index]
-        signal = hit.matcher.signal
-        if hit.concept:
-            state.concept_hits.append(hit)
-        elif signal == "negation":
-            state.negations.append(hit)
-        elif signal:
-            state.signal_hits.append(hit)
-    if quotes:
-        quoted_sentences = {i for i, s in enumerate(sentences) if any(a <= s.content_start and s.end <= b + 1 for a, b in quotes)}
-        for index in quoted_sentences:
-            states[index].signal_hits.clear()
-    breaks: list[int] | None = None
-    for state in states:
-        if not (state.concept_hits or state.signal_hits):
+        states[index].concept_hits.append(hit)
+    for index, sentence in enumerate(sentences):
+        if quotes and any(start <= sentence.content_start and sentence.end <= end + 1 for start, end in quotes):
+            states[index].quoted = True
+    reading = _Reading(data, states, quoted_hits)
+    if all_sentences or quoted_hits:  # a reply to a quote may only point at it ("please don't.")
+        wanted = set(range(len(states)))
+    else:
+        wanted = set()
+        relevant = ruleset.mention_category_of_concept
+        for index, state in enumerate(states):
+            # Sentences that only hold a number or a schedule need no stance.
+            if any(hit.concept in relevant or hit.matcher.modifier for hit in state.concept_hits):
+                wanted.update((index - 1, index, index + 1))
+    _read_signals(reading, ruleset, wanted)
+    _derive_sentence_concepts(states, ruleset)
+    return reading
+
+
+def _read_signals(reading: _Reading, ruleset: CompiledRuleset, wanted: set[int]) -> None:
+    """Scan cue patterns inside each wanted sentence (a short window per sentence)."""
+    data = reading.data
+    states = reading.states
+    for index in sorted(wanted):
+        if not 0 <= index < len(states):
             continue
+        state = states[index]
+        if state.scanned:
+            continue
+        state.scanned = True
+        if state.quoted:
+            continue
+        sentence = state.sentence
+        window = data[sentence.start : sentence.end]
+        matched = ruleset.signal_set.Match(window) if ruleset.signal_matchers else None
+        for matcher_index in matched or ():
+            matcher = ruleset.signal_matchers[matcher_index]
+            if matcher.question_only and not sentence.is_question:
+                continue
+            if matcher.signal == "negation" and not state.concept_hits:
+                continue  # nothing to negate
+            if not _needs_spans(matcher):
+                # A cue counts once per sentence; its position does not matter, so the Set
+                # result is enough and no span is computed.
+                state.signals[matcher.signal] = state.signals.get(matcher.signal, 0.0) + matcher.weight  # type: ignore[index]
+                continue
+            for match in matcher.regex.finditer(window):
+                start, end = match.span()
+                hit = _Hit(start + sentence.start, end + sentence.start, matcher, None, None)
+                hit.sentence = index
+                if matcher.signal == "negation":
+                    state.negations.append(hit)
+                else:
+                    state.signal_hits.append(hit)
         if state.negations and state.concept_hits:
-            if breaks is None:
-                breaks = clause_breaks(data)
-            _apply_negation(state, breaks)
+            _apply_negation(state, clause_breaks(data, sentence.start, sentence.end))
         _weigh_signals(state, data)
         _apply_suppression(state)
         _apply_concept_conditions(state)
-    _derive_sentence_concepts(states, quoted_hits, ruleset)
-    return _Reading(data, states, quoted_hits)
 
 
 def _apply_negation(state: _SentenceState, breaks: list[int]) -> None:
@@ -245,15 +289,23 @@ def _apply_negation(state: _SentenceState, breaks: list[int]) -> None:
                 hit.negated = True
 
 
+def _needs_spans(matcher: Matcher) -> bool:
+    """Negations need positions for their scope, positional cues for their place, context
+    cues for evidence; every other cue only needs to be present."""
+    return matcher.position != "any" or matcher.signal in ("negation", "context")
+
+
 def _weigh_signals(state: _SentenceState, data: bytes) -> None:
     sentence = state.sentence
     signals = state.signals
+    counted: set[str] = set()
     for hit in state.signal_hits:
         matcher = hit.matcher
-        if matcher.question_only and not sentence.is_question:
+        if matcher.rule_id in counted:
             continue
         if matcher.position != "any" and not _at_position(data, sentence, hit.start, matcher.position):
             continue
+        counted.add(matcher.rule_id)
         signals[matcher.signal] = signals.get(matcher.signal, 0.0) + matcher.weight  # type: ignore[index]
 
 
@@ -305,7 +357,7 @@ def _apply_concept_conditions(state: _SentenceState) -> None:
     state.concept_hits = keep
 
 
-def _derive_sentence_concepts(states: list[_SentenceState], quoted_hits: list[_Hit], ruleset: CompiledRuleset) -> None:
+def _derive_sentence_concepts(states: list[_SentenceState], ruleset: CompiledRuleset) -> None:
     combos = [combo for combo in ruleset.combinations if combo.scope == "sentence" and combo.concept]
     if not combos:
         return
@@ -329,8 +381,8 @@ def _combination_met(combo: Combination, present: set[str]) -> bool:
     )
 
 
-def _context_concepts(reading: _Reading, context: PostContext, ruleset: CompiledRuleset) -> set[str]:
-    concepts = {hit.concept for hit in reading.quoted_hits if hit.concept and not hit.negated}
+def _context_concepts(context: PostContext, ruleset: CompiledRuleset) -> set[str]:
+    concepts: set[str] = set()
     texts: list[str] = [context.thread_title, context.parent_text]
     for earlier in context.thread_posts:
         texts.append(earlier.text if isinstance(earlier, PostInput) else str(earlier))
@@ -521,15 +573,16 @@ def _ordered_categories(category_hits: dict[str, list[tuple[_Hit, str]]]) -> Ite
     return [name for name in CATEGORIES if name in category_hits]
 
 
-def _mentions(states: list[_SentenceState], ruleset: CompiledRuleset) -> dict[str, list[tuple[_Hit, str]]]:
-    """Concepts named in a post that is not risky: context for a moderator, severity low."""
+def _mentions(reading: _Reading, ruleset: CompiledRuleset) -> dict[str, list[tuple[_Hit, str]]]:
+    """Concepts named in a post that is not risky (quotes included): context for a
+    moderator, severity low. Keyed by the category each concept belongs to."""
     found: dict[str, list[tuple[_Hit, str]]] = {}
-    category_of = ruleset.category_of_concept
-    for state in states:
-        for hit in state.concept_hits:
-            category = category_of.get(hit.concept or "")
-            if category:
-                found.setdefault(category, []).append((hit, hit.matcher.rule_id))
+    category_of = ruleset.mention_category_of_concept
+    hits = [hit for state in reading.states for hit in state.concept_hits] + reading.quoted_hits
+    for hit in hits:
+        category = category_of.get(hit.concept or "")
+        if category:
+            found.setdefault(category, []).append((hit, hit.matcher.rule_id))
     return found
 
 
@@ -603,22 +656,20 @@ def _measures(states: list[_SentenceState]) -> Measures:
 
 def _evidence(
     text: str,
-    offsets: OffsetMap,
+    data: bytes,
     category_hits: dict[str, list[tuple[_Hit, str]]],
     modifier_hits: dict[str, list[tuple[_Hit, str]]],
 ) -> tuple[Evidence, ...]:
-    seen: set[tuple[int, int, str, str]] = set()
-    items: list[Evidence] = []
+    keys: dict[tuple[int, int, str, str], None] = {}
     for bucket in (category_hits, modifier_hits):
         for name, hits in bucket.items():
             for hit, rule_id in hits:
-                key = (hit.start, hit.end, name, rule_id)
-                if key in seen:
-                    continue
-                seen.add(key)
-                start = offsets.char_offset(hit.start)
-                end = offsets.char_offset(hit.end)
-                items.append(Evidence(start=start, end=end, text=text[start:end], category=name, rule=rule_id))
+                keys[(hit.start, hit.end, name, rule_id)] = None
+    offsets = char_offsets(data, text, [offset for key in keys for offset in key[:2]])
+    items: list[Evidence] = []
+    for byte_start, byte_end, name, rule_id in keys:
+        start, end = offsets[byte_start], offsets[byte_end]
+        items.append(Evidence(start=start, end=end, text=text[start:end], category=name, rule=rule_id))
     items.sort(key=lambda item: (item.start, item.end, item.category))
     return tuple(items)
 

@@ -60,6 +60,7 @@ MATCHER_KINDS = frozenset(
         "measure",
     }
 )
+CONCEPT_KINDS = frozenset({"lexicon", "pattern", "measure"})
 LOGIC_KINDS = frozenset({"combination", "severity", "explanation"})
 RULE_KINDS = MATCHER_KINDS | LOGIC_KINDS
 RULE_MODES = frozenset({"active", "shadow", "disabled"})
@@ -140,10 +141,19 @@ class CompiledRuleset:
     version: int
     matchers: tuple[Matcher, ...]
     pattern_set: Any  # re2.Set over every matcher's pattern, same indices as `matchers`
+    # The engine scans a whole post for concepts (rare), then scans only the sentences around
+    # them for cues (frequent words like "I", "not"): two Sets, each with its own indices.
+    concept_matchers: tuple[Matcher, ...]
+    concept_set: Any
+    signal_matchers: tuple[Matcher, ...]
+    signal_set: Any
     combinations: tuple[Combination, ...]
     severity_rules: tuple[SeverityRule, ...]
     explanations: Mapping[str, str]
     category_of_concept: Mapping[str, str]
+    # Every concept that takes part in a category (directly or in a combination), for the
+    # "mentioned but not endorsed" evidence of posts that are not risky.
+    mention_category_of_concept: Mapping[str, str]
     rule_ids: tuple[str, ...]
 
     @property
@@ -220,25 +230,59 @@ def compile_ruleset(
             target = _require_str(rule_id, data, "target")
             explanations[target] = _require_str(rule_id, data, "text")
 
+    concept_matchers = tuple(matcher for matcher in matchers if matcher.kind in CONCEPT_KINDS)
+    signal_matchers = tuple(matcher for matcher in matchers if matcher.kind not in CONCEPT_KINDS)
+    return CompiledRuleset(
+        version=version,
+        matchers=tuple(matchers),
+        pattern_set=_build_set(matchers),
+        concept_matchers=concept_matchers,
+        concept_set=_build_set(concept_matchers),
+        signal_matchers=signal_matchers,
+        signal_set=_build_set(signal_matchers),
+        combinations=tuple(combinations),
+        severity_rules=tuple(severity_rules),
+        explanations=explanations,
+        category_of_concept=category_of_concept,
+        mention_category_of_concept=_mention_categories(matchers, combinations, category_of_concept),
+        rule_ids=tuple(sorted(seen_ids)),
+    )
+
+
+def _mention_categories(
+    matchers: list[Matcher], combinations: list[Combination], category_of_concept: Mapping[str, str]
+) -> dict[str, str]:
+    measured_only = {m.concept for m in matchers if m.kind == "measure"} - {
+        m.concept for m in matchers if m.kind != "measure"
+    }
+    mentions = dict(category_of_concept)
+    for combination in combinations:
+        if not combination.category:
+            continue
+        for concept in combination.all_of + combination.any_of:
+            if concept not in measured_only:
+                mentions.setdefault(concept, combination.category)
+    # Derived concepts (e.g. "isotretinoin_recent") stand for their parts.
+    for combination in combinations:
+        if combination.concept and combination.concept in mentions:
+            for concept in combination.all_of + combination.any_of:
+                if concept not in measured_only:
+                    mentions.setdefault(concept, mentions[combination.concept])
+    return mentions
+
+
+def _build_set(matchers: Iterable[Matcher]) -> Any:
     pattern_set = re2.Set.SearchSet(re2_options())
+    count = 0
     for matcher in matchers:
         try:
             pattern_set.Add(matcher.source)
         except re2.error as error:  # pragma: no cover - the per-rule compile catches it first
             raise RulesetError(matcher.rule_id, f"RE2 set rejected pattern: {error}") from error
-    if matchers:
+        count += 1
+    if count:
         pattern_set.Compile()
-
-    return CompiledRuleset(
-        version=version,
-        matchers=tuple(matchers),
-        pattern_set=pattern_set,
-        combinations=tuple(combinations),
-        severity_rules=tuple(severity_rules),
-        explanations=explanations,
-        category_of_concept=category_of_concept,
-        rule_ids=tuple(sorted(seen_ids)),
-    )
+    return pattern_set
 
 
 def _validate_envelope(record: Mapping[str, Any], seen_ids: set[str]) -> str:

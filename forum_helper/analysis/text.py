@@ -8,19 +8,16 @@ str indices only for the spans that are reported.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
+from typing import Iterable
 
 import re2
 
 from forum_helper.analysis.ruleset import re2_options
 
-# A sentence ends at . ! ? (with closing quotes/brackets) followed by space or the end, or at
-# a newline: forum posts use line breaks as sentence ends (lists, chat lines, titles).
-_SENTENCE_BREAK = re2.compile(r"(?:[.!?]+(?:[\"')\]]|’|”)*(?:\s+|$))|\n", re2_options())
 # Clause breaks limit negation scope: "I avoided the sun, but I roll weekly".
-_CLAUSE_BREAK = re2.compile(
-    r"[,;:()]|\s(?:but|however|although|though|whereas|except|unless|instead)\b|\s[-–—]+\s",
-    re2_options(),
+_CLAUSE_MARKERS = (
+    b",", b";", b":", b"(", b")", b" but ", b" however", b" although ", b" though ", b" whereas ",
+    b" except ", b" unless ", b" instead ", b" - ", " – ".encode(), " — ".encode(),
 )
 # Quoted material is someone else's words: Reddit/Markdown "> ", BBCode [quote], SMF
 # "Quote from: X on <date>" and vBulletin "Originally Posted by X" blocks (to a blank line).
@@ -34,25 +31,44 @@ _QUOTE_HINTS = (b">", b"uote", b"riginally")
 _LIST_MARKER_BYTES = frozenset(b" \t\r\n-*\xe2\x80\xa2#")  # includes the bytes of the bullet •
 
 
-@dataclass(frozen=True)
 class Sentence:
-    start: int  # byte offset
-    content_start: int  # after leading spaces and list markers ("1. ", "- ")
-    end: int
-    is_question: bool
+    """A sentence's byte range (a slotted class: built ~30 times per post, so cheap to make)."""
+
+    __slots__ = ("start", "content_start", "end", "is_question")
+
+    def __init__(self, start: int, content_start: int, end: int, is_question: bool) -> None:
+        self.start = start  # byte offset
+        self.content_start = content_start  # after leading spaces and list markers ("1. ", "- ")
+        self.end = end
+        self.is_question = is_question
+
+    def __repr__(self) -> str:
+        return f"Sentence({self.start}, {self.content_start}, {self.end}, question={self.is_question})"
+
+
+# '!' and '?' end sentences like '.'; tabs and carriage returns are spaces. Same length, so
+# offsets in the normalised copy are offsets in the original bytes.
+_SENTENCE_NORMALISER = bytes.maketrans(b"!?\t\r", b".. \x20")
 
 
 def split_sentences(data: bytes) -> list[Sentence]:
+    """Split at . ! ? followed by a space or line end, and at every line break.
+
+    Pure bytes operations (no regex): sentence splitting runs on every post and a match
+    loop would cost more than the rest of the analysis.
+    """
+    normalised = data.translate(_SENTENCE_NORMALISER).replace(b". ", b".\n")
     sentences: list[Sentence] = []
-    previous_end = 0
-    for match in _SENTENCE_BREAK.finditer(data):
-        start, end = match.span()
-        if start > previous_end or end > previous_end:
-            sentences.append(_make_sentence(data, previous_end, end, b"?" in data[start:end]))
-        previous_end = end
-    if previous_end < len(data):
-        sentences.append(_make_sentence(data, previous_end, len(data), False))
-    return [sentence for sentence in sentences if sentence.content_start < sentence.end]
+    start = 0
+    for line in normalised.split(b"\n"):
+        end = start + len(line)
+        if line.strip():
+            is_question = b"?" in data[max(start, end - 3):end]
+            sentence = _make_sentence(data, start, end, is_question)
+            if sentence.content_start < sentence.end:
+                sentences.append(sentence)
+        start = end + 1
+    return sentences
 
 
 def _make_sentence(data: bytes, start: int, end: int, is_question: bool) -> Sentence:
@@ -68,8 +84,17 @@ def _make_sentence(data: bytes, start: int, end: int, is_question: bool) -> Sent
     return Sentence(start=start, content_start=position, end=end, is_question=is_question)
 
 
-def clause_breaks(data: bytes) -> list[int]:
-    return [match.start() for match in _CLAUSE_BREAK.finditer(data)]
+def clause_breaks(data: bytes, start: int, end: int) -> list[int]:
+    """Offsets of clause breaks within data[start:end] (negation does not cross them)."""
+    window = data[start:end].lower()
+    found: list[int] = []
+    for marker in _CLAUSE_MARKERS:
+        position = window.find(marker)
+        while position >= 0:
+            found.append(start + position)
+            position = window.find(marker, position + 1)
+    found.sort()
+    return found
 
 
 def quote_ranges(data: bytes) -> list[tuple[int, int]]:
@@ -82,25 +107,19 @@ def same_clause(breaks: list[int], first: int, second: int) -> bool:
     return bisect_right(breaks, first) == bisect_right(breaks, second)
 
 
-class OffsetMap:
-    """Converts UTF-8 byte offsets of `data` to str indices; identity for ASCII text."""
+def char_offsets(data: bytes, text: str, byte_offsets: Iterable[int]) -> dict[int, int]:
+    """Map UTF-8 byte offsets of `data` (the encoding of `text`) to str indices.
 
-    __slots__ = ("_data", "_ascii", "_cache")
-
-    def __init__(self, data: bytes, text: str) -> None:
-        self._data = data
-        self._ascii = len(data) == len(text)
-        self._cache: dict[int, int] = {0: 0}
-
-    def char_offset(self, byte_offset: int) -> int:
-        if self._ascii:
-            return byte_offset
-        cached = self._cache.get(byte_offset)
-        if cached is not None:
-            return cached
-        # Decode from the nearest known offset below; offsets from RE2 always fall on
-        # character boundaries because patterns and text are valid UTF-8.
-        base = max(offset for offset in self._cache if offset <= byte_offset)
-        chars = self._cache[base] + len(self._data[base:byte_offset].decode("utf-8", "ignore"))
-        self._cache[byte_offset] = chars
-        return chars
+    Identity for ASCII text; otherwise one incremental decode over the sorted offsets, so the
+    cost is linear in the post. RE2 offsets always fall on character boundaries.
+    """
+    if len(data) == len(text):
+        return {offset: offset for offset in byte_offsets}
+    mapping: dict[int, int] = {}
+    previous_byte = 0
+    chars = 0
+    for offset in sorted(set(byte_offsets)):
+        chars += len(data[previous_byte:offset].decode("utf-8", "ignore"))
+        mapping[offset] = chars
+        previous_byte = offset
+    return mapping
