@@ -32,7 +32,10 @@ ANALYSIS_WEIGHT = 10
 SAMPLE_LIMIT = 20
 MAX_STORED_IDS = 5000
 EXCERPT_CONTEXT = 160
-THREAD_CONTEXT_POSTS = 20  # as screening.services.post_context_build
+THREAD_CONTEXT_POSTS = 20
+# Matchers through which a post's thread can change its reading: its own concepts (lexicon,
+# pattern, measure) combine with the thread's, and a context cue borrows the thread's subject.
+CONTEXT_SENSITIVE_KINDS = frozenset({"lexicon", "pattern", "measure", "context_cue"})  # as screening.services.post_context_build
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -57,6 +60,8 @@ class ProposedChange:
     # When the change leaves the rule as it is, the baseline is the ruleset without it.
     contribution: bool
     prefilter_patterns: tuple[str, ...] | None  # None: replay every post
+    # Patterns of what lets context change a post's reading (concepts, context cues).
+    context_patterns: tuple[str, ...] = ()
 
 
 @dataclass
@@ -196,6 +201,16 @@ def change_resolve(
         baseline_version=version,
         contribution=contribution,
         prefilter_patterns=None if patterns is None else tuple(patterns),
+        context_patterns=tuple(
+            sorted(
+                {
+                    m.source
+                    for ruleset in (baseline, proposed)
+                    for m in ruleset.matchers
+                    if m.kind in CONTEXT_SENSITIVE_KINDS
+                }
+            )
+        ),
     )
 
 
@@ -281,6 +296,45 @@ def _sample(pv_id: int, text: str, analysis: Analysis, rule_id: str, before: Ana
     }
 
 
+def _candidates(change: ProposedChange, versions: QuerySet[PostVersion], tick: Callable[[], None]) -> list[int]:
+    """Ids of the post versions whose reading the change can alter.
+
+    A post is a candidate when the changed rule's patterns match its own text, or when they
+    match its thread (the title, or an earlier post) and the post itself holds something
+    context can act on (a concept or a context cue: a post without either reads the same
+    whatever its thread says).
+    """
+    if not change.prefilter_patterns:
+        return []
+    match = prefilter_set(change.prefilter_patterns).Match
+    context_match = prefilter_set(change.context_patterns).Match if change.context_patterns else (lambda text: None)
+    candidates: list[int] = []
+    # thread id -> lowest position of a post that matches (None: a post without a position).
+    first_match: dict[int, float] = {}
+    # Posts that match only through their thread: (id, thread id, position).
+    maybe: list[tuple[int, int, float]] = []
+    title_match: dict[int, bool] = {}
+    rows = versions.values_list("pk", "raw_text", "post__thread_id", "post__thread__title", "post__position")
+    for pv_id, text, thread_id, title, position in rows.iterator(chunk_size=CHUNK_SIZE):
+        where = float(position) if position is not None else float("inf")
+        if match(text) is not None:
+            candidates.append(pv_id)
+            # A post without a position is read with every other post of its thread.
+            first_match[thread_id] = min(first_match.get(thread_id, float("inf")), where if position is not None else -1.0)
+        elif context_match(text) is not None:
+            maybe.append((pv_id, thread_id, where))
+            if thread_id not in title_match:
+                title_match[thread_id] = bool(title) and match(title) is not None
+        tick()
+    for pv_id, thread_id, where in maybe:
+        if title_match.get(thread_id) or first_match.get(thread_id, float("inf")) < where or (
+            where == float("inf") and thread_id in first_match
+        ):
+            candidates.append(pv_id)
+    candidates.sort()
+    return candidates
+
+
 def backtest_compute(
     *,
     change: ProposedChange,
@@ -305,28 +359,7 @@ def backtest_compute(
 
     if change.prefilter_patterns is not None:
         report.prefiltered = True
-        candidate_ids: list[int] = []
-        if change.prefilter_patterns:
-            matcher = prefilter_set(change.prefilter_patterns)
-            match = matcher.Match
-            estimate = total_rows * (1 + ANALYSIS_WEIGHT)
-            matched_threads: set[int] = set()
-            # thread id -> ids of posts not matched themselves (analysed when the thread matches).
-            unmatched: dict[int, list[int]] = defaultdict(list)
-            titles_seen: dict[int, bool] = {}
-            rows = versions.values_list("pk", "raw_text", "post__thread_id", "post__thread__title")
-            for pv_id, text, thread_id, title in rows.iterator(chunk_size=CHUNK_SIZE):
-                if match(text) is not None:
-                    candidate_ids.append(pv_id)
-                    matched_threads.add(thread_id)
-                else:
-                    unmatched[thread_id].append(pv_id)
-                    if thread_id not in titles_seen:
-                        titles_seen[thread_id] = bool(title) and match(title) is not None
-                tick(1, estimate)
-            for thread_id in matched_threads | {t for t, hit in titles_seen.items() if hit}:
-                candidate_ids.extend(unmatched.get(thread_id, ()))
-            candidate_ids.sort()
+        candidate_ids = _candidates(change, versions, lambda: tick(1, total_rows * (1 + ANALYSIS_WEIGHT)))
         total = total_rows + ANALYSIS_WEIGHT * len(candidate_ids)
     else:
         candidate_ids = list(versions.order_by("pk").values_list("pk", flat=True))

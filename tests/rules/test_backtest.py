@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 import pytest
 
 from forum_helper.core.exceptions import ApplicationError
@@ -10,6 +13,7 @@ from tests.rules.conftest import ZAPWAND_POST, ZAPWAND_RULE, stored_post
 pytestmark = pytest.mark.django_db
 
 WARNING_POST = "Please don't buy a zapwand. I used one once years ago and it scarred me, never again."
+ROOT = Path(__file__).resolve().parents[2]
 PLAIN_POST = "I love my new ceramide moisturiser, my skin feels great."
 
 
@@ -67,23 +71,66 @@ def test_a_shadow_rule_is_backtested_as_if_it_were_active(admin_user, posts):
     assert result["newly_flagged"] == 1
 
 
-def test_a_post_is_replayed_when_the_rule_matches_elsewhere_in_its_thread(source, posts):
-    opener = posts["planning"]
-    reply = stored_post(source, "How deep should I go the first time?", thread=opener.post.thread)
+def test_a_reply_is_replayed_when_the_rule_matches_earlier_in_its_thread(source, posts):
+    thread = posts["planning"].post.thread
+    reply = stored_post(source, "I am going to do it every week too, how deep should I go?", thread=thread)
+    stored_post(source, "Thanks, good luck with your skin!", thread=thread)  # nothing context could act on
 
     result = backtest_compute(change=change_resolve(record=ZAPWAND_RULE))
 
     assert result["analysed"] == 3
-    assert reply.pk not in result["post_version_ids"].get("no_longer_flagged", [])
+    assert result["post_version_ids"]["newly_flagged"] == [posts["planning"].pk, reply.pk]
 
 
-def test_the_prefilter_gives_the_same_deltas_as_replaying_every_post(posts, monkeypatch):
-    prefiltered = backtest_compute(change=change_resolve(record=ZAPWAND_RULE))
+def _corpus_threads(source) -> None:
+    """The labelled dev corpus as threads: the parent (when given) first, then the post."""
+    from forum_helper.intake.models import Thread
+
+    for number, line in enumerate((ROOT / "fixtures/analysis/corpus/dev.jsonl").read_text().splitlines()):
+        case = json.loads(line)
+        thread = Thread.objects.create(source=source, external_id=f"corpus{number}", title=case.get("thread_title", ""))
+        if case.get("parent_text"):
+            stored_post(source, case["parent_text"], thread=thread)
+        stored_post(source, case["text"], thread=thread)
+
+
+def _first_rule(kind: str) -> str:
+    from forum_helper.rules.models import Rule
+
+    return Rule.objects.filter(kind=kind, mode="active").order_by("position").values_list("rule_id", flat=True)[0]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"record": ZAPWAND_RULE},
+        {"rule_id": "lexicon", "mode": "disabled"},
+        {"rule_id": "pattern", "mode": "disabled"},
+        {"rule_id": "measure", "mode": "disabled"},
+        {"rule_id": "context_cue", "mode": "disabled"},
+        {"rule_id": "stance_cue", "mode": "disabled"},
+    ],
+    ids=["new-lexicon", "disable-lexicon", "disable-pattern", "disable-measure", "disable-context-cue", "disable-stance-cue"],
+)
+def test_the_prefilter_gives_the_same_deltas_as_replaying_every_post(posts, source, monkeypatch, change):
+    thread = posts["planning"].post.thread
+    for text in (
+        "I am going to do it every week too, how deep should I go?",
+        "Thanks, good luck with your skin!",
+        "Don't do it, a zapwand scarred my cousin.",
+    ):
+        stored_post(source, text, thread=thread)
+    _corpus_threads(source)
+    if "rule_id" in change:
+        change = {**change, "rule_id": _first_rule(change["rule_id"])}
+
+    prefiltered = backtest_compute(change=change_resolve(**change))
     monkeypatch.setattr(backtest, "rule_prefilter_patterns", lambda **kwargs: None)
+    replayed = backtest_compute(change=change_resolve(**change))
 
-    replayed = backtest_compute(change=change_resolve(record=ZAPWAND_RULE))
-
-    assert replayed["prefiltered"] is False and replayed["analysed"] == 4
+    assert prefiltered["prefiltered"] is True
+    assert replayed["prefiltered"] is False and replayed["analysed"] == replayed["scanned"]
+    assert prefiltered["analysed"] < replayed["analysed"]
     for key in ("newly_flagged", "no_longer_flagged", "severity_changes", "post_version_ids"):
         assert replayed[key] == prefiltered[key]
 
@@ -155,3 +202,17 @@ def test_a_stored_backtest_runs_after_commit_and_stores_its_result(admin_user, p
     assert services.backtest_run(backtest_id=created.pk).finished_at == finished_at
     # Backtesting never changes the rules.
     assert RulesetVersion.objects.count() == 1
+
+
+def test_precision_uses_real_moderator_decisions_when_the_model_exists(admin_user, posts):
+    from forum_helper.screening.services import post_version_screen
+    from tests.rules.test_selectors import _decide
+
+    if selectors.decision_model() is None:
+        pytest.skip("the moderation app has no Decision model in this tree")
+    services.rule_create(actor=admin_user, record=ZAPWAND_RULE, reason="new")
+    _decide(post_version_screen(post_version_id=posts["planning"].pk), "dismiss")
+
+    result = backtest_compute(change=change_resolve(rule_id="test.zapwand", mode="disabled"))
+
+    assert result["precision"]["no_longer_flagged"] == {"confirmed": 0, "dismissed": 1, "undecided": 0, "precision": 0.0}

@@ -167,3 +167,29 @@ def test_versions_are_numbered_one_after_another(admin_user):
     services.rule_mode_set(actor=admin_user, rule=rule, mode="disabled", reason="off")
 
     assert list(RulesetVersion.objects.order_by("number").values_list("number", flat=True)) == [1, 2, 3]
+
+
+def _decide(finding, kind: str, *, undone: bool = False):
+    from forum_helper.moderation.models import Decision, QueueItem
+
+    item = QueueItem.objects.filter(post=finding.post_version.post).first() or QueueItem.objects.create(
+        post=finding.post_version.post, finding=finding, severity=finding.severity
+    )
+    return Decision.objects.create(item=item, finding=finding, kind=kind, reason="test", undone=undone)
+
+
+def test_rule_precision_counts_the_latest_standing_confirm_and_dismiss_per_finding(admin_user, source):
+    if selectors.decision_model() is None:
+        pytest.skip("the moderation app has no Decision model in this tree")
+    services.rule_create(actor=admin_user, record=ZAPWAND_RULE, reason="new")
+    confirmed, dismissed, undone = (
+        post_version_screen(post_version_id=stored_post(source, ZAPWAND_POST).pk) for _ in range(3)
+    )
+    _decide(confirmed, "confirm")
+    _decide(dismissed, "dismiss")
+    _decide(undone, "dismiss", undone=True)
+    _decide(undone, "escalate")
+
+    precision = selectors.rule_precision()["test.zapwand"]
+
+    assert (precision.confirmed, precision.dismissed, precision.precision) == (1, 1, 0.5)
