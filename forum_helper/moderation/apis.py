@@ -99,7 +99,7 @@ class QueueListApi(ModeratorApi):
         has_next = serializers.BooleanField()
         results = _ItemSerializer(many=True)
 
-    @extend_schema(parameters=FILTER_PARAMETERS, responses=OutputSerializer, summary="Queue items, 50 per page")
+    @extend_schema(operation_id="api_queue_list", parameters=FILTER_PARAMETERS, responses=OutputSerializer, summary="Queue items, 50 per page")
     def get(self, request: Request) -> Response:
         filters = selectors.QueueFilters.from_params(request.query_params)
         try:
