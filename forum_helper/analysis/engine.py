@@ -17,7 +17,7 @@ How a post is read:
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from forum_helper.analysis.model import Analysis, Evidence, Measures, PostContext, PostInput
 from forum_helper.analysis.ruleset import Combination, CompiledRuleset, Matcher
@@ -62,7 +62,7 @@ class _Hit:
 
 
 class _SentenceState:
-    __slots__ = ("sentence", "concept_hits", "negations", "signal_hits", "signals", "stance", "clinic", "scanned", "quoted")
+    __slots__ = ("sentence", "concept_hits", "negations", "signal_hits", "signals", "stance", "clinic", "scanned", "quoted", "strength", "borrowed")
 
     def __init__(self, sentence: Sentence) -> None:
         self.sentence = sentence
@@ -74,6 +74,8 @@ class _SentenceState:
         self.clinic = False
         self.scanned = False
         self.quoted = False
+        self.strength = 0.0  # the winning cue score
+        self.borrowed = False  # stance taken from a neighbouring sentence
 
     def live_concepts(self) -> set[str]:
         return {hit.concept for hit in self.concept_hits if not hit.negated and hit.concept}
@@ -111,9 +113,9 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
     _resolve_context_dependent(reading, own_concepts | context_concepts)
     for state in reading.states:
         _decide_sentence_stance(state)
-    _borrow_neighbour_stance(reading.states)
+    _borrow_neighbour_stance(reading.states, reading.data)
 
-    endorsed, supporting, direct_supporting = _classify_concepts(reading.states)
+    endorsed, supporting, direct_supporting = _classify_concepts(reading.states, reading.data)
     context_hits = _context_cue_hits(reading.states)
     available = set(supporting) | context_concepts
     if context_hits and context_concepts:
@@ -131,7 +133,9 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
         _read_signals(reading, ruleset, unread)
         for index in unread:
             _decide_sentence_stance(reading.states[index])
-    stance = _post_stance(reading.states, category_hits, risky, post.author_role)
+    stance = _post_stance(
+        reading.states, category_hits, risky, post.author_role, ruleset.mention_category_of_concept, bool(reading.quoted_hits)
+    )
 
     modifier_hits = _modifiers(reading.states, risky, category_hits)
     modifiers = [name for name in ("darker_skin", "staff_author", "repeated_plan") if name in modifier_hits or (name == "staff_author" and post.author_role == _STAFF)]
@@ -208,15 +212,20 @@ def _read(text: str, ruleset: CompiledRuleset, *, all_sentences: bool = False) -
     starts = [sentence.start for sentence in sentences]
     quotes = quote_ranges(data)
     quoted_hits: list[_Hit] = []
+    quoted_by_sentence: dict[int, list[_Hit]] = {}
     for hit in hits:
+        index = bisect_right(starts, hit.start) - 1
         if quotes and any(start <= hit.start < end for start, end in quotes):
             quoted_hits.append(hit)
+            quoted_by_sentence.setdefault(index, []).append(hit)
             continue
-        index = bisect_right(starts, hit.start) - 1
         if index < 0:
             continue
         hit.sentence = index
         states[index].concept_hits.append(hit)
+    # Quoted sentences yield derived concepts too ("I finished Roaccutane 6 weeks ago").
+    for quoted_group in quoted_by_sentence.values():
+        quoted_hits.extend(_derived_hits(quoted_group, ruleset))
     for index, sentence in enumerate(sentences):
         if quotes and any(start <= sentence.content_start and sentence.end <= end + 1 for start, end in quotes):
             states[index].quoted = True
@@ -358,21 +367,27 @@ def _apply_concept_conditions(state: _SentenceState) -> None:
 
 
 def _derive_sentence_concepts(states: list[_SentenceState], ruleset: CompiledRuleset) -> None:
-    combos = [combo for combo in ruleset.combinations if combo.scope == "sentence" and combo.concept]
-    if not combos:
-        return
     for state in states:
-        if not state.concept_hits:
+        if state.concept_hits:
+            state.concept_hits.extend(_derived_hits(state.concept_hits, ruleset))
+
+
+def _derived_hits(sentence_hits: list[_Hit], ruleset: CompiledRuleset) -> list[_Hit]:
+    """Concepts that sentence-scope combinations derive from one sentence's hits; each derived
+    hit reuses the span of a part, so it has evidence in the text."""
+    present = {hit.concept for hit in sentence_hits if not hit.negated and hit.concept}
+    derived: list[_Hit] = []
+    for combo in ruleset.combinations:
+        if combo.scope != "sentence" or not combo.concept or not _combination_met(combo, present):
             continue
-        present = state.live_concepts()
-        for combo in combos:
-            if _combination_met(combo, present):
-                parts = [hit for hit in state.concept_hits if not hit.negated and hit.concept in combo.all_of + combo.any_of]
-                for part in parts:
-                    derived = _Hit(part.start, part.end, part.matcher, combo.concept, None)
-                    derived.sentence = part.sentence
-                    state.concept_hits.append(derived)
-                present.add(combo.concept)  # type: ignore[arg-type]
+        parts = combo.all_of + combo.any_of
+        for part in sentence_hits:
+            if not part.negated and part.concept in parts:
+                hit = _Hit(part.start, part.end, part.matcher, combo.concept, None)
+                hit.sentence = part.sentence
+                derived.append(hit)
+        present.add(combo.concept)
+    return derived
 
 
 def _combination_met(combo: Combination, present: set[str]) -> bool:
@@ -440,19 +455,51 @@ def _decide_sentence_stance(state: _SentenceState) -> None:
     if stance == "reporting":
         stance = "reporting_ongoing" if ongoing >= past else "reporting_past"
     state.stance = stance
+    state.strength = best
     state.clinic = stance == "neutral" and clinic > 0
 
 
-def _borrow_neighbour_stance(states: list[_SentenceState]) -> None:
+_BORROW_MIN_STRENGTH = 0.8
+# Concepts that name the practice itself; a sentence holding one is not just pointing back.
+_POINTING_CONCEPTS = frozenset({"drug", "uv_light", "occlusion", "nonsterile", "procedure", "wound_state"})
+_CONTINUATION_STARTS = (b"then ", b"and ", b"after that", b"afterwards", b"also ", b"plus ", b"followed by", b"+ ")
+
+
+def _borrow_neighbour_stance(states: list[_SentenceState], data: bytes) -> None:
+    """A sentence that names a practice but carries no cue takes the stance of the sentence
+    it continues: a list item its header ("My plan:" / "Been doing this:"), a "then ..."
+    its predecessor, otherwise a strongly-cued neighbour ("I want to try it. A 1mm roller.")."""
     for index, state in enumerate(states):
-        if state.stance is not None or not any(not hit.negated for hit in state.concept_hits):
+        if state.stance is not None or state.quoted or not any(not hit.negated for hit in state.concept_hits):
             continue
-        for neighbour_index in (index - 1, index + 1):
-            if 0 <= neighbour_index < len(states):
-                neighbour = states[neighbour_index]
-                if neighbour.stance in RISKY_STANCES and not neighbour.concept_hits:
-                    state.stance = neighbour.stance
-                    break
+        source = _stance_source(states, index, data)
+        if source is not None:
+            state.stance = source.stance
+            state.strength = source.strength
+            state.borrowed = True
+
+
+def _stance_source(states: list[_SentenceState], index: int, data: bytes) -> _SentenceState | None:
+    sentence = states[index].sentence
+    opening = data[sentence.content_start : sentence.content_start + 12].lower()
+    if index > 0 and opening.startswith(_CONTINUATION_STARTS):
+        previous = states[index - 1]
+        if previous.stance in RISKY_STANCES:
+            return previous
+    if sentence.content_start > sentence.start:  # a list item: find its header
+        for back in range(index - 1, max(-1, index - 12), -1):
+            candidate = states[back]
+            if candidate.sentence.content_start > candidate.sentence.start:
+                if candidate.stance in RISKY_STANCES and not candidate.borrowed:
+                    return candidate
+                continue
+            return candidate if candidate.stance in RISKY_STANCES else None
+    for neighbour_index in (index - 1, index + 1, index - 2):
+        if 0 <= neighbour_index < len(states):
+            neighbour = states[neighbour_index]
+            if neighbour.stance in RISKY_STANCES and not neighbour.borrowed and neighbour.strength >= _BORROW_MIN_STRENGTH:
+                return neighbour
+    return None
 
 
 def _post_stance(
@@ -460,6 +507,8 @@ def _post_stance(
     category_hits: dict[str, list[tuple[_Hit, str]]],
     risky: bool,
     author_role: str,
+    relevant: Mapping[str, str],
+    quoted_mentions: bool,
 ) -> str:
     if risky:
         evidence_sentences = {hit.sentence for hits in category_hits.values() for hit, _ in hits}
@@ -479,8 +528,8 @@ def _post_stance(
             if stance in stances:
                 return "reporting" if stance == "reporting_ongoing" else stance
         return "planning"
-    mentioned = [state for state in states if state.concept_hits]
-    if not mentioned:
+    mentioned = [state for state in states if any(hit.concept in relevant for hit in state.concept_hits)]
+    if not mentioned and not quoted_mentions:
         return "neutral"
     if any(state.stance == "warning" for state in states):
         return "warning"
@@ -494,16 +543,34 @@ def _post_stance(
 _ConceptHits = dict[str, list[_Hit]]
 
 
-def _classify_concepts(states: list[_SentenceState]) -> tuple[_ConceptHits, _ConceptHits, _ConceptHits]:
+_ANAPHORS = (b" it ", b" it.", b" it?", b" it,", b" them ", b" them.", b" them?", b" this ", b" that ", b" one ")
+
+
+def _classify_concepts(
+    states: list[_SentenceState], data: bytes
+) -> tuple[_ConceptHits, _ConceptHits, _ConceptHits]:
     """endorsed: in risky sentences; supporting: anywhere but warnings; direct_supporting:
     supporting and not done by a clinician (may still prove its own category as a partner)."""
     endorsed: _ConceptHits = {}
     supporting: _ConceptHits = {}
     direct_supporting: _ConceptHits = {}
-    for state in states:
+    # "my roller is 2 years old. gonna use it tonight": a strongly cued sentence that only
+    # points back ("it", "them") endorses what the previous sentence named.
+    endorsed_by_next = {
+        index - 1
+        for index, state in enumerate(states)
+        if index > 0
+        and state.stance in RISKY_STANCES
+        and not state.borrowed
+        and state.strength >= _BORROW_MIN_STRENGTH
+        and not any(hit.matcher.category or hit.concept in _POINTING_CONCEPTS for hit in state.concept_hits if not hit.negated)
+        and any(anaphor in b" " + data[state.sentence.start : state.sentence.end].lower() + b" " for anaphor in _ANAPHORS)
+        and states[index - 1].stance != "warning"
+    }
+    for index, state in enumerate(states):
         if state.stance == "warning":
             continue
-        risky_sentence = state.stance in RISKY_STANCES
+        risky_sentence = state.stance in RISKY_STANCES or (index in endorsed_by_next and not state.clinic)
         for hit in state.concept_hits:
             if hit.negated or not hit.concept:
                 continue
