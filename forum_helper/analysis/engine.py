@@ -456,10 +456,17 @@ def _decide_sentence_stance(state: _SentenceState) -> None:
         stance = "reporting_ongoing" if ongoing >= past else "reporting_past"
     state.stance = stance
     state.strength = best
-    state.clinic = stance == "neutral" and clinic > 0
+    state.clinic = clinic >= _CLINIC_MIN_STRENGTH or (stance == "neutral" and clinic > 0)
 
 
 _BORROW_MIN_STRENGTH = 0.8
+# A clinician performing the procedure in this sentence ("get microneedling done at my derm")
+# keeps the procedure from being endorsed even when the author plans it; what the author
+# applies themselves (a drug, occlusion) is still theirs.
+_CLINIC_MIN_STRENGTH = 1.5
+_CLINIC_DONE_CONCEPTS = frozenset(
+    {"needling", "ablation", "procedure", "cell_transfer", "graft_generic", "tattoo", "uv_light", "uv_home_device", "wound_state"}
+)
 # Concepts that name the practice itself; a sentence holding one is not just pointing back.
 _POINTING_CONCEPTS = frozenset({"drug", "uv_light", "occlusion", "nonsterile", "procedure", "wound_state"})
 _CONTINUATION_STARTS = (b"then ", b"and ", b"after that", b"afterwards", b"also ", b"plus ", b"followed by", b"+ ")
@@ -575,10 +582,11 @@ def _classify_concepts(
             if hit.negated or not hit.concept:
                 continue
             supporting.setdefault(hit.concept, []).append(hit)
-            if not state.clinic:
+            done_by_clinician = state.clinic and hit.concept in _CLINIC_DONE_CONCEPTS
+            if not done_by_clinician:
                 direct_supporting.setdefault(hit.concept, []).append(hit)
-            if risky_sentence:
-                endorsed.setdefault(hit.concept, []).append(hit)
+                if risky_sentence:
+                    endorsed.setdefault(hit.concept, []).append(hit)
     return endorsed, supporting, direct_supporting
 
 
