@@ -563,17 +563,21 @@ def _classify_concepts(
     direct_supporting: _ConceptHits = {}
     # "my roller is 2 years old. gonna use it tonight": a strongly cued sentence that only
     # points back ("it", "them") endorses what the previous sentence named.
-    endorsed_by_next = {
-        index - 1
-        for index, state in enumerate(states)
-        if index > 0
-        and state.stance in RISKY_STANCES
-        and not state.borrowed
-        and state.strength >= _BORROW_MIN_STRENGTH
-        and not any(hit.matcher.category or hit.concept in _POINTING_CONCEPTS for hit in state.concept_hits if not hit.negated)
-        and any(anaphor in b" " + data[state.sentence.start : state.sentence.end].lower() + b" " for anaphor in _ANAPHORS)
-        and states[index - 1].stance != "warning"
-    }
+    endorsed_by_next: set[int] = set()
+    for index, state in enumerate(states):
+        if (
+            state.stance in RISKY_STANCES
+            and not state.borrowed
+            and state.strength >= _BORROW_MIN_STRENGTH
+            and not any(hit.matcher.category or hit.concept in _POINTING_CONCEPTS for hit in state.concept_hits if not hit.negated)
+            and any(anaphor in b" " + data[state.sentence.start : state.sentence.end].lower() + b" " for anaphor in _ANAPHORS)
+        ):
+            # the nearest earlier sentence (within two) that names something
+            for back in (index - 1, index - 2):
+                if back >= 0 and states[back].concept_hits:
+                    if states[back].stance != "warning":
+                        endorsed_by_next.add(back)
+                    break
     for index, state in enumerate(states):
         if state.stance == "warning":
             continue

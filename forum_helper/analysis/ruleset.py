@@ -207,6 +207,7 @@ def compile_ruleset(
     severity_rules: list[SeverityRule] = []
     explanations: dict[str, str] = {}
     category_of_concept: dict[str, str] = {}
+    concept_categories: dict[str, tuple[str | None, str]] = {}
     seen_ids: set[str] = set()
 
     for record in rules:
@@ -220,8 +221,18 @@ def compile_ruleset(
         if kind in MATCHER_KINDS:
             matcher = _compile_matcher(rule_id, kind, category, data)
             matchers.append(matcher)
-            if matcher.category and matcher.concept:
-                category_of_concept[matcher.concept] = matcher.category
+            if matcher.kind in ("lexicon", "pattern") and matcher.concept:
+                # A concept either proves one category on its own or none: mixing would make
+                # every rule of that concept prove the category.
+                known = concept_categories.setdefault(matcher.concept, (matcher.category, rule_id))
+                if known[0] != matcher.category:
+                    raise RulesetError(
+                        rule_id,
+                        f"concept {matcher.concept!r} has category {matcher.category!r} here but "
+                        f"{known[0]!r} in rule {known[1]!r}; give each concept one category",
+                    )
+                if matcher.category:
+                    category_of_concept[matcher.concept] = matcher.category
         elif kind == "combination":
             combinations.append(_compile_combination(rule_id, category, data, record))
         elif kind == "severity":

@@ -103,3 +103,9 @@ def test_the_compiled_ruleset_is_immutable() -> None:
     ruleset = compile_ruleset([NEEDLING])
     with pytest.raises(AttributeError):
         ruleset.version = 3  # type: ignore[misc]
+
+
+def test_a_concept_given_two_different_categories_is_rejected() -> None:
+    drug = {**NEEDLING, "id": "t.drug", "category": None, "data": {"concept": "needling", "terms": ["tretinoin"]}}
+    with pytest.raises(RulesetError, match="give each concept one category"):
+        compile_ruleset([NEEDLING, drug])
