@@ -238,7 +238,7 @@ def _read(text: str, ruleset: CompiledRuleset, *, all_sentences: bool = False) -
         for index, state in enumerate(states):
             # Sentences that only hold a number or a schedule need no stance.
             if any(hit.concept in relevant or hit.matcher.modifier for hit in state.concept_hits):
-                wanted.update((index - 1, index, index + 1))
+                wanted.update(range(index - 2, index + 3))  # stance may come from two sentences away
     _read_signals(reading, ruleset, wanted)
     _derive_sentence_concepts(states, ruleset)
     return reading
@@ -465,7 +465,7 @@ _BORROW_MIN_STRENGTH = 0.8
 # applies themselves (a drug, occlusion) is still theirs.
 _CLINIC_MIN_STRENGTH = 1.5
 _CLINIC_DONE_CONCEPTS = frozenset(
-    {"needling", "ablation", "procedure", "cell_transfer", "graft_generic", "tattoo", "uv_light", "uv_home_device", "wound_state"}
+    {"needling", "ablation", "procedure", "cell_transfer", "graft_generic", "tattoo", "uv_home_device", "wound_state"}
 )
 # Concepts that name the practice itself; a sentence holding one is not just pointing back.
 _POINTING_CONCEPTS = frozenset({"drug", "uv_light", "occlusion", "nonsterile", "procedure", "wound_state"})
