@@ -19,7 +19,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import Iterable, Mapping
 
-from forum_helper.analysis.model import Analysis, Evidence, Measures, PostContext, PostInput
+from forum_helper.analysis.model import CATEGORIES, MODIFIERS, Analysis, Evidence, Measures, PostContext, PostInput
 from forum_helper.analysis.ruleset import Combination, CompiledRuleset, Matcher
 from forum_helper.analysis.text import (
     char_offsets,
@@ -109,8 +109,7 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
     # the time?"); otherwise only sentences near a concept are read for cues.
     reading = _read(text, ruleset, all_sentences=bool(context_concepts))
     context_concepts |= {hit.concept for hit in reading.quoted_hits if hit.concept and not hit.negated}
-    own_concepts = reading.concepts(include_quoted=False)
-    _resolve_context_dependent(reading, own_concepts | context_concepts)
+    _resolve_context_dependent(reading, context_concepts)
     for state in reading.states:
         _decide_sentence_stance(state)
     _borrow_neighbour_stance(reading.states, reading.data)
@@ -133,16 +132,22 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
         _read_signals(reading, ruleset, unread)
         for index in unread:
             _decide_sentence_stance(reading.states[index])
-    stance = _post_stance(
-        reading.states, category_hits, risky, post.author_role, ruleset.mention_category_of_concept, bool(reading.quoted_hits)
-    )
+    relevant = ruleset.mention_category_of_concept
+    thread_mentions = bool(reading.quoted_hits) or any(concept in relevant for concept in context_concepts)
+    stance = _post_stance(reading.states, category_hits, risky, post.author_role, relevant, thread_mentions)
 
     modifier_hits = _modifiers(reading.states, risky, category_hits)
-    modifiers = [name for name in ("darker_skin", "staff_author", "repeated_plan") if name in modifier_hits or (name == "staff_author" and post.author_role == _STAFF)]
-
-    categories = tuple(name for name in _ordered_categories(category_hits)) if risky else ()
+    # staff_author comes from author_role, not from the text, so it has no evidence span.
+    modifiers = [
+        name
+        for name in MODIFIERS
+        if name in modifier_hits or (name == "staff_author" and post.author_role == _STAFF)
+    ]
+    categories = tuple(name for name in CATEGORIES if name in category_hits) if risky else ()
     mention_hits = {} if risky else _mentions(reading, ruleset)
-    severity, severity_rule = _severity(risky, categories, stance, post.author_role, modifiers, mention_hits, ruleset)
+    # A warning about the thread's practice is low-priority context even if it names nothing.
+    mentioned = bool(mention_hits) or (thread_mentions and stance == "warning")
+    severity, severity_rule = _severity(risky, categories, stance, post.author_role, modifiers, mentioned, ruleset)
 
     evidence = _evidence(text, reading.data, category_hits if risky else mention_hits, modifier_hits)
     measures = _measures(reading.states)
@@ -407,7 +412,12 @@ def _context_concepts(context: PostContext, ruleset: CompiledRuleset) -> set[str
     return concepts
 
 
-def _resolve_context_dependent(reading: _Reading, available: set[str]) -> None:
+def _resolve_context_dependent(reading: _Reading, context_concepts: set[str]) -> None:
+    """Keep an ambiguous hit ("your lamp") only when the post's unambiguous words or its
+    thread name what it needs (UV); an ambiguous word cannot justify itself."""
+    available = set(context_concepts)
+    for state in reading.states:
+        available.update(hit.concept for hit in state.concept_hits if not hit.negated and hit.concept and not hit.matcher.needs_context)
     for state in reading.states:
         if any(hit.matcher.needs_context for hit in state.concept_hits):
             state.concept_hits = [
@@ -515,7 +525,7 @@ def _post_stance(
     risky: bool,
     author_role: str,
     relevant: Mapping[str, str],
-    quoted_mentions: bool,
+    thread_mentions: bool,
 ) -> str:
     if risky:
         evidence_sentences = {hit.sentence for hits in category_hits.values() for hit, _ in hits}
@@ -536,7 +546,7 @@ def _post_stance(
                 return "reporting" if stance == "reporting_ongoing" else stance
         return "planning"
     mentioned = [state for state in states if any(hit.concept in relevant for hit in state.concept_hits)]
-    if not mentioned and not quoted_mentions:
+    if not mentioned and not thread_mentions:
         return "neutral"
     if any(state.stance == "warning" for state in states):
         return "warning"
@@ -646,12 +656,6 @@ def _categories(
     return {name: hits for name, hits in found.items() if hits}, fired
 
 
-def _ordered_categories(category_hits: dict[str, list[tuple[_Hit, str]]]) -> Iterable[str]:
-    from forum_helper.analysis.model import CATEGORIES
-
-    return [name for name in CATEGORIES if name in category_hits]
-
-
 def _mentions(reading: _Reading, ruleset: CompiledRuleset) -> dict[str, list[tuple[_Hit, str]]]:
     """Concepts named in a post that is not risky (quotes included): context for a
     moderator, severity low. Keyed by the category each concept belongs to."""
@@ -691,11 +695,11 @@ def _severity(
     stance: str,
     author_role: str,
     modifiers: list[str],
-    mention_hits: dict[str, list[tuple[_Hit, str]]],
+    mentioned: bool,
     ruleset: CompiledRuleset,
 ) -> tuple[str, str | None]:
     if not risky:
-        return ("low" if mention_hits or modifiers else "none"), None
+        return ("low" if mentioned or modifiers else "none"), None
     present = set(categories)
     for rule in ruleset.severity_rules:
         if rule.stances and stance not in rule.stances:
