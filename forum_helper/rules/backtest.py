@@ -35,7 +35,8 @@ EXCERPT_CONTEXT = 160
 THREAD_CONTEXT_POSTS = 20
 # Matchers through which a post's thread can change its reading: its own concepts (lexicon,
 # pattern, measure) combine with the thread's, and a context cue borrows the thread's subject.
-CONTEXT_SENSITIVE_KINDS = frozenset({"lexicon", "pattern", "measure", "context_cue"})  # as screening.services.post_context_build
+CONTEXT_SENSITIVE_KINDS = frozenset({"lexicon", "pattern", "measure", "context_cue"})
+CONCEPT_KINDS = frozenset({"lexicon", "pattern", "measure"})  # as screening.services.post_context_build
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -62,6 +63,8 @@ class ProposedChange:
     prefilter_patterns: tuple[str, ...] | None  # None: replay every post
     # Patterns of what lets context change a post's reading (concepts, context cues).
     context_patterns: tuple[str, ...] = ()
+    # Patterns of concepts: the only thing the detector takes from the thread around a post.
+    concept_patterns: tuple[str, ...] = ()
 
 
 @dataclass
@@ -201,6 +204,9 @@ def change_resolve(
         baseline_version=version,
         contribution=contribution,
         prefilter_patterns=None if patterns is None else tuple(patterns),
+        concept_patterns=tuple(
+            sorted({m.source for ruleset in (baseline, proposed) for m in ruleset.matchers if m.kind in CONCEPT_KINDS})
+        ),
         context_patterns=tuple(
             sorted(
                 {
@@ -233,8 +239,13 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
         yield items[start : start + size]
 
 
-def _contexts_for(rows: list[tuple]) -> dict[int, PostContext]:
-    """Thread contexts for a chunk of candidate rows, built with one query (as post_context_build)."""
+def _contexts_for(rows: list[tuple], has_concept: Callable[[str], bool]) -> dict[int, PostContext]:
+    """Thread contexts for a chunk of candidate rows, built with one query.
+
+    The same posts as screening.services.post_context_build picks (title, parent, up to 20
+    earlier posts), minus texts without any concept and repeated texts: the detector only
+    takes the set of concepts from context, so those change nothing and only cost a read.
+    """
     thread_ids = {row[4] for row in rows}
     by_thread: dict[int, list[tuple[int | None, int, str]]] = defaultdict(list)
     text_by_post: dict[int, str] = {}
@@ -252,24 +263,35 @@ def _contexts_for(rows: list[tuple]) -> dict[int, PostContext]:
     if missing_parents:
         parents = PostVersion.objects.filter(version=F("post__current_version"), post_id__in=missing_parents)
         text_by_post.update(parents.values_list("post_id", "raw_text"))
+    relevant: dict[int, bool] = {}  # post id -> its text names a concept
+
+    def keep(post_id: int) -> bool:
+        if post_id not in relevant:
+            relevant[post_id] = has_concept(text_by_post[post_id])
+        return relevant[post_id]
 
     contexts: dict[int, PostContext] = {}
     for pv_id, _text, _role, title, thread_id, position, post_id, parent_id in rows:
-        earlier: list[str] = []
-        for other_position, other_post_id, other_text in by_thread.get(thread_id, ()):
+        earlier: list[int] = []
+        for other_position, other_post_id, _other_text in by_thread.get(thread_id, ()):
             if len(earlier) >= THREAD_CONTEXT_POSTS:
                 break
             if other_post_id == post_id:
                 continue
             if position is not None and (other_position is None or other_position >= position):
                 continue
-            earlier.append(other_text)
-        parent_text = ""
+            earlier.append(other_post_id)
+        parent: int | None = None
         if parent_id is not None and parent_id in text_by_post:
-            parent_text = text_by_post[parent_id]
+            parent = parent_id
         elif position and position > 1 and earlier:
-            parent_text = earlier[0]
-        contexts[pv_id] = PostContext(thread_title=title or "", parent_text=parent_text, thread_posts=tuple(earlier))
+            parent = earlier[0]
+        kept = [other for other in earlier if other != parent and keep(other)]
+        contexts[pv_id] = PostContext(
+            thread_title=title if title and has_concept(title) else "",
+            parent_text=text_by_post[parent] if parent is not None and keep(parent) else "",
+            thread_posts=tuple(text_by_post[other] for other in kept),
+        )
     return contexts
 
 
@@ -369,6 +391,11 @@ def backtest_compute(
 
     rule_id = change.changed_id
     hits_after: list[int] = []
+    concept_match = prefilter_set(change.concept_patterns).Match if change.concept_patterns else None
+
+    def has_concept(text: str) -> bool:
+        return concept_match is not None and bool(text) and concept_match(text) is not None
+
     for chunk in _chunks(candidate_ids, CHUNK_SIZE):
         rows = list(
             PostVersion.objects.filter(pk__in=chunk)
@@ -378,7 +405,7 @@ def backtest_compute(
                 "post__position", "post_id", "post__parent_id",
             )
         )
-        contexts = _contexts_for(rows)
+        contexts = _contexts_for(rows, has_concept)
         for row in rows:
             pv_id, text, role = row[0], row[1], row[2]
             post_input = PostInput(text=text, author_role=role)

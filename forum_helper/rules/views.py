@@ -1,6 +1,7 @@
 """Server-rendered rules admin pages (admins only). Views translate; services and selectors work."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -111,8 +112,8 @@ def rule_create_view(request: HttpRequest) -> HttpResponse:
 def rule_detail_view(request: HttpRequest, rule_id: str) -> HttpResponse:
     """Edit form (save, or backtest the edit first), history with diffs and rollback."""
     rule = _rule_or_404(rule_id)
-    initial = {"mode": rule.mode, "category": rule.category or "", "description": rule.description, "data": rule.data}
-    form = RuleEditForm(request.POST or None, initial={**initial, "data": _json(rule.data)})
+    initial = {"mode": rule.mode, "category": rule.category or "", "description": rule.description, "data": _json(rule.data)}
+    form = RuleEditForm(request.POST or None, initial=initial)
     backtest_form = BacktestForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and backtest_form.is_valid():
         fields = {
@@ -247,8 +248,6 @@ def backtest_status_view(request: HttpRequest, backtest_id: int) -> JsonResponse
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 

@@ -216,3 +216,30 @@ def test_precision_uses_real_moderator_decisions_when_the_model_exists(admin_use
     result = backtest_compute(change=change_resolve(rule_id="test.zapwand", mode="disabled"))
 
     assert result["precision"]["no_longer_flagged"] == {"confirmed": 0, "dismissed": 1, "undecided": 0, "precision": 0.0}
+
+
+def test_backtest_contexts_read_the_same_as_the_screening_context(source, posts):
+    from forum_helper.analysis import PostInput, analyze
+    from forum_helper.intake.models import PostVersion
+    from forum_helper.screening.services import post_context_build
+
+    thread = posts["planning"].post.thread
+    for text in ("I am going to do it every week too, how deep should I go?", "Thanks!", "I'm planning to try it every 3 days."):
+        stored_post(source, text, thread=thread)
+    _corpus_threads(source)
+    change = change_resolve(record=ZAPWAND_RULE)
+    concept = backtest.prefilter_set(change.concept_patterns).Match
+    rows = list(
+        PostVersion.objects.order_by("pk").values_list(
+            "pk", "raw_text", "post__author_role", "post__thread__title", "post__thread_id",
+            "post__position", "post_id", "post__parent_id",
+        )
+    )
+
+    contexts = backtest._contexts_for(rows, lambda text: bool(text) and concept(text) is not None)
+
+    for row in rows:
+        post_version = PostVersion.objects.select_related("post__thread", "post__parent").get(pk=row[0])
+        post_input = PostInput(text=row[1], author_role=row[2])
+        expected = analyze(post_input, post_context_build(post=post_version.post), change.proposed)
+        assert analyze(post_input, contexts[row[0]], change.proposed) == expected
