@@ -588,6 +588,14 @@ def _classify_concepts(
                     if states[back].stance != "warning":
                         endorsed_by_next.add(back)
                     break
+    # "I want microneedling. My derm charges $300": a procedure name is the author's own
+    # practice only when nothing in the post puts it in a clinic, or the post says "at home"
+    # or names a device.
+    setting_is_clinic = any(state.clinic for state in states) and not any(
+        state.signals.get("home", 0) > 0
+        or any(hit.matcher.category and not hit.matcher.setting_ambiguous and not hit.negated for hit in state.concept_hits)
+        for state in states
+    )
     for index, state in enumerate(states):
         if state.stance == "warning":
             continue
@@ -596,7 +604,9 @@ def _classify_concepts(
             if hit.negated or not hit.concept:
                 continue
             supporting.setdefault(hit.concept, []).append(hit)
-            done_by_clinician = state.clinic and hit.concept in _CLINIC_DONE_CONCEPTS
+            done_by_clinician = (state.clinic and hit.concept in _CLINIC_DONE_CONCEPTS) or (
+                setting_is_clinic and hit.matcher.setting_ambiguous
+            )
             if not done_by_clinician:
                 direct_supporting.setdefault(hit.concept, []).append(hit)
                 if risky_sentence:

@@ -9,7 +9,10 @@ matchers (each compiles to one RE2 pattern; `data` holds `terms` (lexicon syntax
   (an acid counts only at or above this strength, stated in the same sentence),
   `needs_context` (an ambiguous word like "lamp" counts only when a listed concept is present
   in the post or its thread), `suppresses` (hits of the listed concepts that overlap this
-  rule's hit are dropped: "rolling scars" is a scar type, "microneedle RF" a clinic device).
+  rule's hit are dropped: "rolling scars" is a scar type, "microneedle RF" a clinic device),
+  `setting_ambiguous` (a procedure name like "microneedling" that may be done in a clinic:
+  endorsed only when the post places nothing in a clinic, or also says "at home" or names a
+  device).
 - `stance_cue`: a signal for the sentence stance (`data.stance`: planning, recommending,
   reporting_ongoing, reporting_past, warning, neutral), with `weight`, `position`
   (any | sentence_start | clause_start) and `question_only`.
@@ -106,6 +109,7 @@ class Matcher:
     min_percent: float | None = None
     needs_context: tuple[str, ...] = ()
     suppresses: tuple[str, ...] = ()
+    setting_ambiguous: bool = False
     measure: str | None = None
     scale: float = 1.0
     value: float | None = None
@@ -398,6 +402,7 @@ def _compile_matcher(
             min_percent=_number(rule_id, data, "min_percent", None),
             needs_context=_string_tuple(rule_id, data, "needs_context"),
             suppresses=_string_tuple(rule_id, data, "suppresses"),
+            setting_ambiguous=bool(data.get("setting_ambiguous", False)),
         )
     if kind == "stance_cue":
         stance = data.get("stance")
