@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +14,7 @@ from forum_helper.rules import selectors, services
 from forum_helper.rules.models import Backtest, Rule, RuleMode
 
 
+@extend_schema_serializer(component_name="Rule")
 class RuleOutputSerializer(serializers.Serializer):
     rule_id = serializers.CharField()
     kind = serializers.CharField()
@@ -35,6 +36,7 @@ def _rule_or_404(rule_id: str) -> Rule:
 class RuleListApi(APIView):
     permission_classes = [IsAdmin]
 
+    @extend_schema_serializer(component_name="RuleCreateInput")
     class InputSerializer(serializers.Serializer):
         rule = serializers.JSONField(help_text="The rule record: id, kind, category, mode, description, data.")
         reason = serializers.CharField(max_length=1000)
@@ -60,6 +62,7 @@ class RuleDetailApi(APIView):
 
     permission_classes = [IsAdmin]
 
+    @extend_schema_serializer(component_name="RuleUpdateInput")
     class InputSerializer(serializers.Serializer):
         kind = serializers.CharField(required=False)
         category = serializers.CharField(required=False, allow_null=True)
@@ -90,6 +93,7 @@ class RuleDetailApi(APIView):
 class RuleRevisionListApi(APIView):
     permission_classes = [IsAdmin]
 
+    @extend_schema_serializer(component_name="RuleRevision")
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         number = serializers.IntegerField()
@@ -105,6 +109,7 @@ class RuleRevisionListApi(APIView):
         return Response(self.OutputSerializer(selectors.rule_revisions(rule=rule), many=True).data)
 
 
+@extend_schema_serializer(component_name="Backtest")
 class BacktestOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=Backtest.Status.choices)
@@ -123,6 +128,7 @@ class BacktestCreateApi(APIView):
 
     permission_classes = [IsAdmin]
 
+    @extend_schema_serializer(component_name="BacktestCreateInput")
     class InputSerializer(serializers.Serializer):
         rule = serializers.JSONField(required=False, help_text="A proposed rule record (new or an edit).")
         rule_id = serializers.CharField(required=False)

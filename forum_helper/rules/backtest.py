@@ -426,7 +426,8 @@ def backtest_compute(
                 bucket, shown = "no_longer_flagged", before
             elif before.severity != after.severity:
                 report.severity_changes[f"{before.severity}->{after.severity}"] += 1
-                bucket, shown = "severity_changed", after
+                # Highlight the changed rule where it fired: after an edit, or before a removal.
+                bucket, shown = "severity_changed", after if rule_id in after.rule_ids else before
             elif rule_id in after.rule_ids and after.risky:
                 bucket, shown = "rule_hits", after
             if bucket is not None:

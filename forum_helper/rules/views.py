@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from forum_helper.analysis import PostContext, PostInput, analyze
@@ -21,6 +23,9 @@ from forum_helper.rules import selectors, services
 from forum_helper.rules.forms import BacktestForm, RollbackForm, RuleCreateForm, RuleEditForm, TryForm
 from forum_helper.rules.highlight import highlight_segments
 from forum_helper.rules.models import Backtest, RuleRevision
+
+# The list page counts hits over this window (it reads every finding in it).
+HITS_WINDOW = timedelta(days=30)
 
 
 def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -63,7 +68,7 @@ def rule_list_view(request: HttpRequest) -> HttpResponse:
             "version": ruleset.version,
             "segments": highlight_segments(text, [(e.start, e.end, f"{e.category} · {e.rule}") for e in analysis.evidence]),
         }
-    hits = selectors.rule_hit_counts()
+    hits = selectors.rule_hit_counts(since=timezone.now() - HITS_WINDOW)
     precision = selectors.rule_precision()
     rows = []
     for rule in selectors.rule_list():
