@@ -76,16 +76,21 @@ def _ruleset_build(*, version: RulesetVersion, shadow: bool) -> ActiveRuleset:
     )
 
 
-def _ruleset_cached(*, shadow: bool) -> ActiveRuleset:
-    latest = RulesetVersion.objects.order_by("-number").values_list("pk", "number", "created_at").first()
-    if latest is None:
+def _ruleset_cached(*, shadow: bool, number: int | None = None) -> ActiveRuleset:
+    versions = RulesetVersion.objects.order_by("-number")
+    if number is not None:
+        versions = versions.filter(number=number)
+    row = versions.values_list("pk", "number", "created_at").first()
+    if row is None:
+        if number is not None:
+            raise RulesetVersion.DoesNotExist(f"No ruleset version {number}")
         raise RuntimeError("No ruleset version in the database: run `manage.py migrate` (it loads the default rules).")
-    key = (*latest, shadow)
+    key = (*row, shadow)
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None:
         return cached
-    built = _ruleset_build(version=RulesetVersion.objects.get(pk=latest[0]), shadow=shadow)
+    built = _ruleset_build(version=RulesetVersion.objects.get(pk=row[0]), shadow=shadow)
     with _cache_lock:
         while len(_cache) >= _CACHE_SIZE:
             _cache.pop(next(iter(_cache)))
@@ -98,9 +103,10 @@ def ruleset_active() -> ActiveRuleset:
     return _ruleset_cached(shadow=False)
 
 
-def ruleset_shadow() -> ActiveRuleset:
-    """Active plus shadow rules of the latest version, for recording what shadow rules would flag."""
-    return _ruleset_cached(shadow=True)
+def ruleset_shadow(*, version: int | None = None) -> ActiveRuleset:
+    """Active plus shadow rules (of the latest version, or of `version`), for recording what
+    shadow rules would flag."""
+    return _ruleset_cached(shadow=True, number=version)
 
 
 def shadow_result_for(
@@ -108,9 +114,15 @@ def shadow_result_for(
 ) -> tuple[list[str], dict[str, Any] | None]:
     """What shadow rules would have flagged on this post: (shadow rule ids that fired, analysis dict).
 
-    (["..."], None) never happens: with no shadow rule firing the answer is ([], None).
+    Uses the shadow rules of the ruleset version the active analysis ran under, so a rule
+    change landing in between cannot mix two versions in one finding. ([], None) when no
+    shadow rule fired. The dict is Analysis.to_dict() plus "differs_from_active".
     """
-    shadow = ruleset_shadow()
+    version = active_analysis.ruleset_version or None
+    try:
+        shadow = ruleset_shadow(version=version)
+    except RulesetVersion.DoesNotExist:
+        shadow = ruleset_shadow()
     if not shadow.shadow_rule_ids:
         return [], None
     analysis = analyze(post_input, context, shadow.compiled)

@@ -193,3 +193,14 @@ def test_rule_precision_counts_the_latest_standing_confirm_and_dismiss_per_findi
     precision = selectors.rule_precision()["test.zapwand"]
 
     assert (precision.confirmed, precision.dismissed, precision.precision) == (1, 1, 0.5)
+
+
+def test_shadow_result_uses_the_shadow_rules_of_the_version_the_active_analysis_ran_under(admin_user):
+    rule = services.rule_create(actor=admin_user, record={**ZAPWAND_RULE, "mode": "shadow"}, reason="watch").rule
+    post_input, context = PostInput(text=ZAPWAND_POST), PostContext()
+    active_v2 = analyze(post_input, context, selectors.ruleset_active().compiled)
+    services.rule_mode_set(actor=admin_user, rule=rule, mode="disabled", reason="off")  # v3: no shadow rules
+
+    assert selectors.shadow_result_for(post_input, context, active_v2)[0] == ["test.zapwand"]
+    active_v3 = analyze(post_input, context, selectors.ruleset_active().compiled)
+    assert selectors.shadow_result_for(post_input, context, active_v3) == ([], None)
