@@ -645,6 +645,8 @@ def _categories(
             continue
         if not any(anchor in endorsed for anchor in combo.anchors):
             continue
+        if combo.window is not None and not _within_window(combo, endorsed, supporting):
+            continue
         fired.append(combo.rule_id)
         involved = combo.all_of + combo.any_of
         bucket = found.setdefault(combo.category, [])
@@ -664,6 +666,22 @@ def _categories(
         if not bucket:
             del found[combo.category]
     return {name: hits for name, hits in found.items() if hits}, fired
+
+
+def _within_window(combo: Combination, endorsed: _ConceptHits, supporting: _ConceptHits) -> bool:
+    """An endorsed anchor has a partner within `window` sentences, or a partner the post does
+    not name itself (it comes from the thread title, parent or a quote)."""
+    anchor_sentences = [hit.sentence for name in combo.anchors for hit in endorsed.get(name, ())]
+    partners = [name for name in combo.all_of + combo.any_of if name not in combo.anchors]
+    window = combo.window or 0
+    for name in partners:
+        partner_hits = supporting.get(name, ())
+        if not partner_hits and (name in combo.any_of or name in combo.all_of):
+            continue
+        if any(abs(a - hit.sentence) <= window for a in anchor_sentences for hit in partner_hits):
+            return True
+    own_partners = [name for name in partners if supporting.get(name)]
+    return not own_partners
 
 
 def _mentions(reading: _Reading, ruleset: CompiledRuleset) -> dict[str, list[tuple[_Hit, str]]]:

@@ -28,7 +28,9 @@ matchers (each compiles to one RE2 pattern; `data` holds `terms` (lexicon syntax
 logic (no pattern):
 - `combination`: `category` or `data.concept` (a derived concept) when all of `data.all`
   and one of `data.any` are present, at least one of `data.anchors` endorsed by the author;
-  `data.scope` = post | sentence.
+  `data.scope` = post | sentence; `data.window` = at most this many sentences between an
+  endorsed anchor and a partner named in the post ("tretinoin right after rolling", not a
+  drug list three sentences away); partners known only from the thread always qualify.
 - `severity`: `data.severity` when each group in `data.all_of` meets the categories, and
   optional `stances` / `author_roles` match; evaluated in order, first match wins.
 - `explanation`: `data.target` (category, modifier or "severity") and `data.text`.
@@ -126,6 +128,7 @@ class Combination:
     anchors: tuple[str, ...]
     scope: str
     description: str
+    window: int | None = None  # sentences between an anchor and its partner; None = anywhere
 
 
 @dataclass(frozen=True)
@@ -449,6 +452,9 @@ def _compile_combination(
     scope = data.get("scope", "post")
     if scope not in ("post", "sentence"):
         raise RulesetError(rule_id, "data.scope must be 'post' or 'sentence'")
+    window = data.get("window")
+    if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 0):
+        raise RulesetError(rule_id, "data.window must be a non-negative integer (sentences)")
     return Combination(
         rule_id=rule_id,
         category=category,
@@ -458,6 +464,7 @@ def _compile_combination(
         anchors=anchors,
         scope=scope,
         description=str(record.get("description", "")),
+        window=window,
     )
 
 

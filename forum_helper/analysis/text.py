@@ -20,14 +20,17 @@ _CLAUSE_MARKERS = (
     b" except ", b" unless ", b" instead ", b" - ", " – ".encode(), " — ".encode(),
 )
 # Quoted material is someone else's words: Reddit/Markdown "> ", BBCode [quote], SMF
-# "Quote from: X on <date>" and vBulletin "Originally Posted by X" blocks (to a blank line).
+# "Quote from: X on <date>" and vBulletin "Originally Posted by X" blocks (to a blank line),
+# and the "Q:" of a "Q: ... A: ..." answer.
 _QUOTE = re2.compile(
     r"(?m:^[ \t]*(?:>|&gt;)[^\n]*)"
     r"|(?s:\[quote[^\]]*\].*?\[/quote\])"
-    r"|(?m:^[ \t]*(?:quote from:|quote:|originally posted by)[^\n]*(?:\n|$))(?s:.*?)(?:\n[ \t]*\n|$)",
+    r"|(?m:^[ \t]*(?:quote from:|quote:|originally posted by)[^\n]*(?:\n|$))(?s:.*?)(?:\n[ \t]*\n|$)"
+    # an FAQ-style answer repeats the question it answers: "Q: ... A: ..."
+    r"|(?m:^[ \t]*Q\s*:)(?s:.*?)(?:\bA\s*:)",
     re2_options(),
 )
-_QUOTE_HINTS = (b">", b"uote", b"riginally")
+_QUOTE_HINTS = (b">", b"uote", b"riginally", b"Q:", b"q:")
 _LIST_MARKER_BYTES = frozenset(b" \t\r\n-*\xe2\x80\xa2#")  # includes the bytes of the bullet •
 
 
@@ -60,11 +63,17 @@ def split_sentences(data: bytes) -> list[Sentence]:
     normalised = data.translate(_SENTENCE_NORMALISER).replace(b". ", b".\n")
     sentences: list[Sentence] = []
     start = 0
+    pending_start: int | None = None  # a list number ("7.") belongs to the sentence after it
     for line in normalised.split(b"\n"):
         end = start + len(line)
-        if line.strip():
+        stripped = line.strip()
+        if stripped[:-1].isdigit() and stripped.endswith(b"."):
+            pending_start = start if pending_start is None else pending_start
+        elif stripped:
+            sentence_start = start if pending_start is None else pending_start
+            pending_start = None
             is_question = b"?" in data[max(start, end - 3):end]
-            sentence = _make_sentence(data, start, end, is_question)
+            sentence = _make_sentence(data, sentence_start, end, is_question)
             if sentence.content_start < sentence.end:
                 sentences.append(sentence)
         start = end + 1
