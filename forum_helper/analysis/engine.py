@@ -1,34 +1,40 @@
-"""analyze(): one RE2 pass over a post, then sentence-level stance and post-level combination.
+"""analyze(): RE2 scans, sentence-level stance, post-level combination and severity.
 
 How a post is read:
-1. One RE2 Set scan tells which rule patterns occur; only those are run again for spans.
-2. Hits are assigned to sentences. Quoted text is set aside as context; negation cues
-   cancel the concepts that follow them in the same clause.
-3. Each sentence gets a stance from weighted cues (warning and neutral win ties, so a
-   post is flagged only when its own words plan, recommend or report the practice).
-   A sentence that names a practice but carries no cue borrows the stance of a cue-only
-   neighbour ("I want to try it. A 1 mm roller ...").
-4. Concepts the author endorses (in planning / recommending / ongoing-reporting sentences)
-   prove categories directly or through combinations with concepts present anywhere in
-   the post, its quotes, the thread title, the parent and earlier posts.
-5. Severity rules from the ruleset, then modifiers, measures and explanations.
+1. One RE2 Set pass over the post finds which concept patterns occur (practices, drugs,
+   UV, schedules, numbers); spans are computed only for those. A post naming nothing
+   relevant stops here, so ordinary posts cost one Set pass and a few Python steps.
+2. The post is split into sentences (bytes operations); quoted text (> lines, [quote],
+   "Quote from:", "Q: ... A:") is set aside as context. Cue patterns (stance, negation,
+   clinician, person) are scanned with a second Set, only in the sentences within two of a
+   concept; a position-free cue only needs to be present, so it costs no span.
+3. Each sentence gets a stance from weighted cues (warning and neutral win ties, so a post
+   is flagged only when its own words plan, recommend or report the practice). A sentence
+   naming a practice without cues borrows the stance of the sentence it continues (a list
+   item its header, "then ..." its predecessor, or a strongly cued neighbour); a cued
+   sentence that only points back ("gonna use it tonight") endorses the previous one.
+4. Concepts the author endorses prove categories directly, or through combinations with
+   concepts named nearby, in quotes, the thread title, the parent or earlier posts. A
+   procedure a clinician performs is never the author's own practice.
+5. Severity rules from the ruleset, then modifiers, measures, evidence and explanations.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Iterable, Mapping
+from typing import Mapping
 
-from forum_helper.analysis.model import CATEGORIES, MODIFIERS, Analysis, Evidence, Measures, PostContext, PostInput
-from forum_helper.analysis.ruleset import Combination, CompiledRuleset, Matcher
-from forum_helper.analysis.text import (
-    char_offsets,
-    Sentence,
-    clause_breaks,
-    quote_ranges,
-    same_clause,
-    split_sentences,
+from forum_helper.analysis.model import (
+    CATEGORIES,
+    MODIFIERS,
+    Analysis,
+    Evidence,
+    Measures,
+    PostContext,
+    PostInput,
 )
+from forum_helper.analysis.ruleset import Combination, CompiledRuleset, Matcher
+from forum_helper.analysis.text import Sentence, char_offsets, clause_breaks, quote_ranges, same_clause, split_sentences
 
 RISKY_STANCES = frozenset({"planning", "recommending", "reporting_ongoing"})
 # Tie order: when cues are equally strong, the reading that does not flag the post wins.
@@ -751,7 +757,7 @@ def _measures(states: list[_SentenceState]) -> Measures:
             if measure is None or hit.value is None:
                 continue
             value = hit.value
-            if measure == "needle_mm" and ("needling" in concepts or "needle_depth_direct" in concepts):
+            if measure == "needle_mm" and "needling" in concepts:
                 needle = value if needle is None else max(needle, value)
             elif measure == "acid_percent" and (concepts & {"ablation", "acid"}):
                 acid = value if acid is None else max(acid, value)

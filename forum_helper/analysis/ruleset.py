@@ -45,6 +45,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
 import re2
@@ -260,9 +261,10 @@ def compile_ruleset(
         signal_set=_build_set(signal_matchers),
         combinations=tuple(combinations),
         severity_rules=tuple(severity_rules),
-        explanations=explanations,
-        category_of_concept=category_of_concept,
-        mention_category_of_concept=_mention_categories(matchers, combinations, category_of_concept),
+        # read-only views: the compiled ruleset is shared between threads and analyses
+        explanations=MappingProxyType(explanations),
+        category_of_concept=MappingProxyType(category_of_concept),
+        mention_category_of_concept=MappingProxyType(_mention_categories(matchers, combinations, category_of_concept)),
         rule_ids=tuple(sorted(seen_ids)),
     )
 
