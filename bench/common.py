@@ -279,13 +279,16 @@ class LoadResult:
         return percentile([r[1] * 1000 for r in self.results], q)
 
 
-def run_load(port: int, requests: list[bytes], *, connections: int = 16, rate: float = 0.0, timeout: float = 30.0) -> LoadResult:
+def run_load(
+    port: int, requests: list[bytes], *, connections: int = 16, rate: float = 0.0, timeout: float = 30.0, duration: float = 0.0
+) -> LoadResult:
     """Run bench/loadgen.py in a separate process and return its measurements."""
     with tempfile.TemporaryDirectory(prefix="fh-bench-") as tmp:
         requests_path, out_path = Path(tmp) / "requests.pickle", Path(tmp) / "out.json"
         requests_path.write_bytes(pickle.dumps(requests))
         args = [PYTHON, str(ROOT / "bench" / "loadgen.py"), "--port", str(port), "--requests", str(requests_path),
-                "--out", str(out_path), "--connections", str(connections), "--rate", str(rate), "--timeout", str(timeout)]
+                "--out", str(out_path), "--connections", str(connections), "--rate", str(rate), "--timeout", str(timeout),
+                "--duration", str(duration)]
         subprocess.run(args, check=True, timeout=3600)
         data = json.loads(out_path.read_text())
     return LoadResult(elapsed=data["elapsed"], results=data["results"])

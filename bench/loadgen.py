@@ -8,7 +8,7 @@ Closed loop (default): each connection sends its next request as soon as the pre
 arrived; measures capacity. Open loop (--rate R): request i is due at start + i/R; measures
 latency at a given offered load. Writes JSON: per request [wall send time, latency s, status].
 
-    python bench/loadgen.py --port 8000 --requests reqs.pickle --out result.json [--connections 16] [--rate 300]
+    python bench/loadgen.py --port 8000 --requests reqs.pickle --out result.json [--connections 16] [--rate 300] [--duration 60]
 """
 import argparse
 import asyncio
@@ -30,7 +30,7 @@ async def _one(port: int, raw: bytes, timeout: float) -> int:
         writer.close()
 
 
-async def _run(port: int, requests: list[bytes], connections: int, rate: float | None, timeout: float) -> dict:
+async def _run(port: int, requests: list[bytes], connections: int, rate: float | None, timeout: float, duration: float) -> dict:
     results: list[list[float] | None] = [None] * len(requests)
     next_index = 0
     start = time.monotonic()
@@ -38,6 +38,8 @@ async def _run(port: int, requests: list[bytes], connections: int, rate: float |
     async def worker() -> None:
         nonlocal next_index
         while next_index < len(requests):
+            if duration and time.monotonic() - start > duration:
+                return  # the server could not absorb the offered load in time: the rest is never sent
             index = next_index
             next_index += 1
             if rate:
@@ -52,7 +54,7 @@ async def _run(port: int, requests: list[bytes], connections: int, rate: float |
             results[index] = [wall, time.perf_counter() - begin, status]
 
     await asyncio.gather(*(worker() for _ in range(connections)))
-    return {"elapsed": time.monotonic() - start, "results": results}
+    return {"elapsed": time.monotonic() - start, "results": [r for r in results if r is not None]}
 
 
 def main() -> None:
@@ -63,10 +65,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rate", type=float, default=0.0, help="open loop: requests per second (0 = closed loop)")
     parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--duration", type=float, default=0.0, help="stop sending new requests after this many seconds")
     args = parser.parse_args()
     with open(args.requests, "rb") as handle:
         requests = pickle.load(handle)
-    result = asyncio.run(_run(args.port, requests, args.connections, args.rate or None, args.timeout))
+    result = asyncio.run(_run(args.port, requests, args.connections, args.rate or None, args.timeout, args.duration))
     with open(args.out, "w") as handle:
         json.dump(result, handle)
 

@@ -19,7 +19,7 @@ EXPECTED_LINES = (
     r"^intake\.integrity: discourse 2xx (\d+)/\1,",
     r"^e2e\.throughput: offered \d+ posts/s",
     r"^e2e\.latency: delivery->queue item p50 \d+ ms p95 \d+ ms",
-    r"^e2e\.integrity: .* lost 0, unscreened 0, duplicate findings 0$",
+    r"^e2e\.integrity: offered \d+, .* lost 0, unscreened 0, duplicate findings 0$",
     r"^queue\.first_page: GET /queue/ p50 [\d.]+ ms p95 [\d.]+ ms with 300 open items",
     r"^queue\.filtered_page: GET /queue/\?severity=high&category=home_needling p50",
 )
