@@ -802,6 +802,21 @@ def _rule_ids(evidence: tuple[Evidence, ...], fired_rules: list[str], severity_r
     return tuple(ordered)
 
 
+def _needling_detail(measures: Measures) -> str:
+    """Depth and frequency make home needling worse: >= 1 mm draws blood (worse on the face
+    than cosmetic 0.25 mm rolling); weekly at that depth is faster than the skin heals."""
+    if measures.needle_mm is None:
+        return ""
+    line = f" Needle length stated: {measures.needle_mm:g} mm"
+    if measures.needle_mm >= 1.0:
+        line += " (>= 1 mm: a wound, not a cosmetic roll)"
+        if measures.interval_days is not None and measures.interval_days <= 7:
+            line += f", repeated every {measures.interval_days:g} day(s), before the skin can heal"
+    elif measures.needle_mm >= 0.5:
+        line += " (>= 0.5 mm)"
+    return line + "."
+
+
 def _explanations(
     categories: tuple[str, ...],
     modifiers: list[str],
@@ -815,7 +830,7 @@ def _explanations(
     lines: list[tuple[str, str]] = []
     texts = ruleset.explanations
     details = {
-        "home_needling": f" Needle length stated: {measures.needle_mm:g} mm." if measures.needle_mm else "",
+        "home_needling": _needling_detail(measures),
         "diy_ablation": f" Acid strength stated: {measures.acid_percent:g}%." if measures.acid_percent else "",
         "uv_combination": f" Exposure stated: {measures.exposure_seconds:g} s." if measures.exposure_seconds else "",
     }
