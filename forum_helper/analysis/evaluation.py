@@ -148,3 +148,27 @@ def _score_line(name: str, score: Score) -> str:
         f"{name:<22} {score.precision:>6.3f} {score.recall:>6.3f} {score.f1:>6.3f}  "
         f"{score.true_positives}/{score.false_positives}/{score.false_negatives}"
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m forum_helper.analysis.evaluation CORPUS.jsonl [--ruleset FILE]` (no Django)."""
+    import argparse
+    import json
+
+    from forum_helper.analysis.ruleset import compile_ruleset, load_ruleset_document
+
+    parser = argparse.ArgumentParser(description="Score the default (or given) ruleset on a labelled JSONL corpus.")
+    parser.add_argument("corpus", nargs="+")
+    parser.add_argument("--ruleset", default=None, help="ruleset JSON file (default: fixtures/analysis/default_ruleset.json)")
+    args = parser.parse_args(argv)
+    document = load_ruleset_document(args.ruleset)
+    ruleset = compile_ruleset(document["rules"], version=document.get("version", 0))
+    for path in args.corpus:
+        with open(path, encoding="utf-8") as handle:
+            records = [json.loads(line) for line in handle if line.strip()]
+        print(f"== {path} (ruleset version {ruleset.version})")
+        print(format_report(evaluate(records, ruleset)))
+
+
+if __name__ == "__main__":
+    main()
