@@ -224,3 +224,59 @@ def backtest_run(*, backtest_id: int) -> Backtest:
         )
     backtest.refresh_from_db()
     return backtest
+
+
+def ruleset_import(*, actor: AbstractBaseUser | None, records: list[dict[str, Any]], reason: str) -> RulesetVersion | None:
+    """Bring rules in line with a list of records (e.g. an updated default_ruleset.json) as ONE
+    new ruleset version: new rules are created, changed ones get a revision, rules absent from
+    the list are left as they are. None when nothing differs.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("A reason is required for every rule change.")
+    normalised = [rule_record_validate(record=record) for record in records]
+    ids = [record["id"] for record in normalised]
+    if len(set(ids)) != len(ids):
+        raise ApplicationError("The records repeat a rule id.")
+    with transaction.atomic():
+        latest = RulesetVersion.objects.select_for_update().order_by("-number").first()
+        current = {rule.rule_id: rule for rule in Rule.objects.select_for_update().order_by("position", "pk")}
+        changed = [record for record in normalised if current.get(record["id"]) is None or current[record["id"]].as_record() != record]
+        if not changed:
+            return None
+        incoming = {record["id"]: record for record in normalised}
+        would_be = [incoming.get(rule_id, rule.as_record()) for rule_id, rule in current.items()]
+        would_be += [record for record in normalised if record["id"] not in current]
+        for record in changed:
+            ruleset_compile_check(records=would_be, changed_id=record["id"])
+        version = RulesetVersion.objects.create(
+            number=(latest.number if latest else 0) + 1,
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            summary=f"import of {len(changed)} rule(s): {reason}"[:500],
+        )
+        position = max((rule.position for rule in current.values()), default=0)
+        for record in changed:
+            rule = current.get(record["id"])
+            before = rule.as_record() if rule is not None else None
+            if rule is None:
+                position += 1
+                rule = Rule(rule_id=record["id"], position=position)
+            rule.kind, rule.category, rule.mode = record["kind"], record["category"], record["mode"]
+            rule.description, rule.data = record["description"], record["data"]
+            rule.full_clean(exclude=["current_revision"])
+            rule.save()
+            number = (rule.revisions.aggregate(top=Max("number"))["top"] or 0) + 1
+            revision = RuleRevision.objects.create(
+                rule=rule, number=number, snapshot=record, actor=version.actor, reason=reason, ruleset_version=version
+            )
+            rule.current_revision = revision
+            rule.save(update_fields=["current_revision", "updated_at"])
+            audit_record(
+                actor=actor,
+                action="rule.import",
+                target=rule,
+                before=before,
+                after={**record, "revision": number, "ruleset_version": version.number},
+                reason=reason,
+            )
+    return version
