@@ -87,8 +87,6 @@ class RuleDetailApi(APIView):
         change = services.rule_update(actor=request.user, rule=rule, reason=reason, **fields)
         return Response(self.OutputSerializer(change.rule).data)
 
-    put = patch
-
 
 class RuleRevisionListApi(APIView):
     permission_classes = [IsAdmin]

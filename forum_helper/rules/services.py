@@ -116,7 +116,9 @@ def rule_update(
         record["description"] = description
     if data is not None:
         record["data"] = data
-    action = "rule.mode_set" if mode is not None and mode != rule.mode and record["data"] == rule.data else "rule.update"
+    current = rule.as_record()
+    differing = {key for key in record if record[key] != current[key]}
+    action = "rule.mode_set" if differing == {"mode"} else "rule.update"
     return _rule_change_apply(actor=actor, record=record, action=action, reason=reason)
 
 
@@ -247,8 +249,7 @@ def ruleset_import(*, actor: AbstractBaseUser | None, records: list[dict[str, An
         incoming = {record["id"]: record for record in normalised}
         would_be = [incoming.get(rule_id, rule.as_record()) for rule_id, rule in current.items()]
         would_be += [record for record in normalised if record["id"] not in current]
-        for record in changed:
-            ruleset_compile_check(records=would_be, changed_id=record["id"])
+        ruleset_compile_check(records=would_be, changed_ids=frozenset(record["id"] for record in changed))
         version = RulesetVersion.objects.create(
             number=(latest.number if latest else 0) + 1,
             actor=actor if actor is not None and actor.is_authenticated else None,

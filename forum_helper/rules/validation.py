@@ -53,26 +53,28 @@ def rule_record_validate(*, record: Any) -> dict[str, Any]:
     return normalised
 
 
-def ruleset_compile_check(*, records: list[dict[str, Any]], changed_id: str) -> None:
+def ruleset_compile_check(*, records: list[dict[str, Any]], changed_id: str | None = None, changed_ids: frozenset[str] = frozenset()) -> None:
     """Compile the would-be ruleset (active and shadow rules) and refuse it with the reason when invalid.
 
-    The changed rule is compiled as active even when its new mode is disabled, so a rule is
-    never stored with a pattern that could not run.
+    The changed rules are compiled as active even when their new mode is disabled, so a rule
+    is never stored with a pattern that could not run.
     """
+    changed = set(changed_ids) | ({changed_id} if changed_id else set())
     to_compile = []
     for record in records:
-        if record["id"] == changed_id and record["mode"] == RuleMode.DISABLED:
+        if record["id"] in changed and record["mode"] == RuleMode.DISABLED:
             record = {**record, "mode": RuleMode.ACTIVE}
         if record["mode"] in (RuleMode.ACTIVE, RuleMode.SHADOW):
             to_compile.append(record)
     try:
         compile_ruleset(to_compile, version=0, include_shadow=True)
     except RulesetError as error:
-        bad_rule = getattr(error, "rule_id", None) or changed_id
+        bad_rule = getattr(error, "rule_id", None) or changed_id or ", ".join(sorted(changed))
         message = getattr(error, "message", None) or str(error)
         raise ApplicationError(f"Rule {bad_rule} is refused: {message}", extra={"rule_id": bad_rule}) from error
     except Exception as error:  # malformed `data` can fail anywhere in the compiler; refuse, don't crash
+        named = changed_id or ", ".join(sorted(changed))
         raise ApplicationError(
-            f"Rule {changed_id} is refused: its data does not compile ({type(error).__name__}: {error}).",
-            extra={"rule_id": changed_id},
+            f"Rule {named} is refused: its data does not compile ({type(error).__name__}: {error}).",
+            extra={"rule_id": named},
         ) from error
