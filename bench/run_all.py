@@ -26,6 +26,8 @@ def main() -> int:
     parser.add_argument("--queue-items", type=int)
     args = parser.parse_args()
 
+    # Benchmarks owned elsewhere take --posts instead of --smoke.
+    smoke_args = {"analysis": ["--posts", "200"], "backtest": ["--posts", "500"]}
     benches: list[tuple[str, list[str]]] = [
         ("intake", ["bench_intake.py"] + (["--requests", str(args.intake_requests)] if args.intake_requests else [])),
         ("e2e", ["bench_e2e.py"] + (["--rate", str(args.e2e_rate)] if args.e2e_rate else [])
@@ -44,7 +46,8 @@ def main() -> int:
             print(f"{name}: skipped ({script.name} not present)", flush=True)
             continue
         started = time.monotonic()
-        argv = [sys.executable, str(script), *command[1:], *(["--smoke"] if args.smoke else [])]
+        smoke = smoke_args.get(name, ["--smoke"]) if args.smoke else []
+        argv = [sys.executable, str(script), *command[1:], *smoke]
         result = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         sys.stdout.write(result.stdout)
         if result.returncode != 0:
