@@ -185,11 +185,16 @@ def change_resolve(
 
     baseline = compile_ruleset(baseline_records, version=version)
     proposed = compile_ruleset(proposed_records, version=version)
-    patterns = rule_prefilter_patterns(
-        rule_id=changed_id,
-        kinds=[side["kind"] for side in (old_run, new_run) if side is not None],
-        compiled=(baseline, proposed),
+    context_patterns = sorted(
+        {m.source for ruleset in (baseline, proposed) for m in ruleset.matchers if m.kind in CONTEXT_SENSITIVE_KINDS}
     )
+    kinds = [side["kind"] for side in (old_run, new_run) if side is not None]
+    if kinds and all(kind == "combination" for kind in kinds):
+        # A combination needs a concept the author endorses: in the post's own words, or
+        # borrowed from the thread through a context cue in the post's own words.
+        patterns: list[str] | None = context_patterns
+    else:
+        patterns = rule_prefilter_patterns(rule_id=changed_id, kinds=kinds, compiled=(baseline, proposed))
     if patterns:
         try:
             prefilter_set(patterns)
@@ -207,16 +212,7 @@ def change_resolve(
         concept_patterns=tuple(
             sorted({m.source for ruleset in (baseline, proposed) for m in ruleset.matchers if m.kind in CONCEPT_KINDS})
         ),
-        context_patterns=tuple(
-            sorted(
-                {
-                    m.source
-                    for ruleset in (baseline, proposed)
-                    for m in ruleset.matchers
-                    if m.kind in CONTEXT_SENSITIVE_KINDS
-                }
-            )
-        ),
+        context_patterns=tuple(context_patterns),
     )
 
 

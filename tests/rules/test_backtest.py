@@ -1,3 +1,4 @@
+import dataclasses
 import json
 from pathlib import Path
 
@@ -95,9 +96,12 @@ def _corpus_threads(source) -> None:
 
 
 def _first_rule(kind: str) -> str:
+    """The first active rule of a kind ("kind:last" for the last one)."""
     from forum_helper.rules.models import Rule
 
-    return Rule.objects.filter(kind=kind, mode="active").order_by("position").values_list("rule_id", flat=True)[0]
+    kind, _, which = kind.partition(":")
+    rule_ids = list(Rule.objects.filter(kind=kind, mode="active").order_by("position").values_list("rule_id", flat=True))
+    return rule_ids[-1] if which == "last" else rule_ids[0]
 
 
 @pytest.mark.parametrize(
@@ -109,10 +113,15 @@ def _first_rule(kind: str) -> str:
         {"rule_id": "measure", "mode": "disabled"},
         {"rule_id": "context_cue", "mode": "disabled"},
         {"rule_id": "stance_cue", "mode": "disabled"},
+        {"rule_id": "combination", "mode": "disabled"},
+        {"rule_id": "combination:last", "mode": "disabled"},
     ],
-    ids=["new-lexicon", "disable-lexicon", "disable-pattern", "disable-measure", "disable-context-cue", "disable-stance-cue"],
+    ids=[
+        "new-lexicon", "disable-lexicon", "disable-pattern", "disable-measure", "disable-context-cue",
+        "disable-stance-cue", "disable-combination", "disable-last-combination",
+    ],
 )
-def test_the_prefilter_gives_the_same_deltas_as_replaying_every_post(posts, source, monkeypatch, change):
+def test_the_prefilter_gives_the_same_deltas_as_replaying_every_post(posts, source, change):
     thread = posts["planning"].post.thread
     for text in (
         "I am going to do it every week too, how deep should I go?",
@@ -124,9 +133,9 @@ def test_the_prefilter_gives_the_same_deltas_as_replaying_every_post(posts, sour
     if "rule_id" in change:
         change = {**change, "rule_id": _first_rule(change["rule_id"])}
 
-    prefiltered = backtest_compute(change=change_resolve(**change))
-    monkeypatch.setattr(backtest, "rule_prefilter_patterns", lambda **kwargs: None)
-    replayed = backtest_compute(change=change_resolve(**change))
+    resolved = change_resolve(**change)
+    prefiltered = backtest_compute(change=resolved)
+    replayed = backtest_compute(change=dataclasses.replace(resolved, prefilter_patterns=None))
 
     assert prefiltered["prefiltered"] is True
     assert replayed["prefiltered"] is False and replayed["analysed"] == replayed["scanned"]
