@@ -64,7 +64,7 @@ def post_version_screen(*, post_version_id: int) -> Finding | None:
     """
     from forum_helper.library.services import references_for_analysis
     from forum_helper.moderation.services import queue_item_sync_for_finding
-    from forum_helper.rules.selectors import ruleset_active
+    from forum_helper.rules.selectors import ruleset_active, shadow_result_for
 
     post_version = PostVersion.objects.select_related("post__thread", "post__parent").get(pk=post_version_id)
     if not post_version.is_latest:
@@ -75,12 +75,12 @@ def post_version_screen(*, post_version_id: int) -> Finding | None:
         return existing
 
     post = post_version.post
-    analysis = analyze(
-        PostInput(text=post_version.raw_text, author_role=post.author_role),
-        post_context_build(post=post),
-        ruleset.compiled,
-    )
+    post_input = PostInput(text=post_version.raw_text, author_role=post.author_role)
+    context = post_context_build(post=post)
+    analysis = analyze(post_input, context, ruleset.compiled)
     result = analysis.to_dict()
+    # Shadow rules are recorded on the finding; they never change what gets queued.
+    shadow_rule_ids, shadow_result = shadow_result_for(post_input, context, analysis)
     try:
         with transaction.atomic():
             finding = Finding.objects.create(
@@ -96,6 +96,8 @@ def post_version_screen(*, post_version_id: int) -> Finding | None:
                 rule_ids=result["rule_ids"],
                 rule_revisions={rid: ruleset.rule_revisions[rid] for rid in result["rule_ids"] if rid in ruleset.rule_revisions},
                 measures=result.get("measures") or {},
+                shadow_rule_ids=shadow_rule_ids,
+                shadow_result=shadow_result,
                 references=references_for_analysis(analysis=analysis),
             )
             queue_item_sync_for_finding(finding=finding)
