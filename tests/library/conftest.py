@@ -1,5 +1,4 @@
 from dataclasses import dataclass, field
-from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -8,23 +7,6 @@ from django.contrib.auth.models import Group, User
 from forum_helper.core.roles import ADMINS, MODERATORS
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "library"
-
-
-
-def _root_urlconf_imports(name: str) -> bool:
-    try:
-        import_module(name)
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.fixture(autouse=True)
-def _library_urls(settings) -> None:
-    """The project's URLconf when it imports; else the library's own mount (tests.library.urls)."""
-    if not _root_urlconf_imports(settings.ROOT_URLCONF):
-        settings.ROOT_URLCONF = "tests.library.urls"
-
 
 def _user(username: str, group: str | None) -> User:
     user = User.objects.create_user(username=username, password="pw-" + username)

@@ -5,7 +5,6 @@
 """
 import json
 import sys
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,38 +12,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from forum_helper.core.exceptions import ApplicationError
+from forum_helper.core.progress import ProgressBar
 from forum_helper.rules.backtest import BacktestFilters, backtest_compute, change_resolve
 from forum_helper.rules.models import RuleMode
-
-
-class ProgressBar:
-    """A one-line bar on stderr, redrawn at most 10 times a second; silent when stderr is not a TTY."""
-
-    def __init__(self, stream: Any, width: int = 40) -> None:
-        self.stream = stream
-        self.width = width
-        self.enabled = stream.isatty()
-        self.last_draw = 0.0
-        self.started = time.monotonic()
-
-    def __call__(self, processed: int, total: int) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if processed < total and now - self.last_draw < 0.1:
-            return
-        self.last_draw = now
-        fraction = processed / total if total else 1.0
-        filled = int(self.width * fraction)
-        self.stream.write(
-            f"\r[{'#' * filled}{'.' * (self.width - filled)}] {fraction:6.1%}  {now - self.started:5.1f}s"
-        )
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def _date(value: str) -> date:
