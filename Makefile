@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1:8000
 
-.PHONY: demo test bench bench-analysis install migrate clean
+.PHONY: demo test bench bench-smoke bench-analysis bench-backtest install migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,15 @@ test: install
 bench: install
 	$(BIN)/python bench/run_all.py
 
+## Every benchmark with tiny sizes: checks the harness runs (the figures mean nothing).
+bench-smoke: install
+	$(BIN)/python bench/run_all.py --smoke
+
 bench-analysis: install
 	$(BIN)/python bench/bench_analysis.py
+
+bench-backtest: install
+	$(BIN)/python bench/bench_backtest.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
