@@ -131,6 +131,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
     # A task not acknowledged (worker killed mid-task) is redelivered after this many seconds.
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
+    # Look for such abandoned tasks every 10 s (kombu's default scans only every ~100 s).
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
 }
 # A request must not hang on a dead broker: fail fast, the sweep re-enqueues later.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
