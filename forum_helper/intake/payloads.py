@@ -4,6 +4,7 @@ Unknown keys are always accepted and ignored (forums and plugins add keys over t
 Every failure raises ApplicationError(400) saying what to fix; nothing here writes.
 """
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,9 @@ from forum_helper.intake.types import IncomingPost
 MAX_INT = 2**31 - 1
 MAX_SMALL_INT = 2**15 - 1
 MAX_ID_LENGTH = 128
+
+
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
 def json_body_decode(body: bytes) -> Any:
@@ -39,7 +43,9 @@ def json_body_decode(body: bytes) -> Any:
         ) from error
     except (ValueError, RecursionError) as error:  # too deeply nested, or an integer too long
         raise ApplicationError("The body is not acceptable JSON (too deeply nested or a number too long).") from error
-    problem = _unstorable_text(payload)
+    # Strict JSON has no raw control characters or lone surrogates in strings, so a NUL or a
+    # surrogate can only come from a \u escape: without one, the walk over the payload is skipped.
+    problem = _unstorable_text(payload) if _UNSTORABLE_ESCAPE.search(text) else ""
     if problem:
         raise ApplicationError(problem)
     if not isinstance(payload, dict):

@@ -1,7 +1,8 @@
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -13,6 +14,8 @@ from forum_helper.intake.models import ForumSource, Post, PostVersion, Thread
 from forum_helper.intake.signatures import standard_secret_key
 from forum_helper.intake.types import IncomingPost
 from forum_helper.screening.services import screening_enqueue
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -31,45 +34,107 @@ def post_ingest(*, source: ForumSource, incoming: IncomingPost) -> IngestResult:
     The de-duplication key is (source, post id, version); for paths without versions, the
     text: an unchanged text is a duplicate, a changed one the next version.
     """
-    try:
-        with transaction.atomic():
-            return _post_ingest(source=source, incoming=incoming)
-    except IntegrityError:
-        # A concurrent delivery of the same post won the insert: it is now a duplicate.
-        with transaction.atomic():
-            return _post_ingest(source=source, incoming=incoming)
+    return post_ingest_atomic(source=source, incoming=incoming, then=None)[0]
+
+
+def post_ingest_atomic(
+    *, source: ForumSource, incoming: IncomingPost, then: Callable[[IngestResult], T] | None
+) -> tuple[IngestResult, T | None]:
+    """post_ingest, plus `then(result)` (e.g. the delivery log row) in the same transaction.
+
+    A concurrent delivery of the same post can win an insert (IntegrityError): the whole
+    transaction is rolled back and run once more, when the post is found and locked. The retry
+    covers the whole unit, so no savepoint is needed inside it.
+    """
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                result = _post_ingest(source=source, incoming=incoming)
+                return result, (then(result) if then is not None else None)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+_POST_UPDATE_FIELDS = [
+    "thread", "current_version", "author_name", "author_external_id", "author_role", "author_title", "trust_level",
+    "position", "reply_to_position", "created_at", "edited_at", "parent",
+]
 
 
 def _post_ingest(*, source: ForumSource, incoming: IncomingPost) -> IngestResult:
-    thread, _ = Thread.objects.get_or_create(
-        source=source,
-        external_id=incoming.thread_external_id,
-        defaults={"title": incoming.thread_title, "created_at": incoming.created_at, "url": incoming.thread_url},
-    )
-    if incoming.thread_title and thread.title != incoming.thread_title:
-        thread.title = incoming.thread_title
-        thread.save(update_fields=["title"])
-
-    post, _ = Post.objects.get_or_create(
-        source=source,
-        external_id=incoming.post_external_id,
-        defaults={"thread": thread},
-    )
     # Lock the post row: concurrent versions of one post are numbered one at a time.
-    post = Post.objects.select_for_update().get(pk=post.pk)
+    post = (
+        Post.objects.select_for_update(of=("self",))
+        .select_related("thread")
+        .filter(source=source, external_id=incoming.post_external_id)
+        .first()
+    )
+    if post is not None and post.thread.external_id == incoming.thread_external_id:
+        thread = post.thread
+        _thread_title_update(thread=thread, title=incoming.thread_title)
+    else:
+        thread = _thread_get_or_create(source=source, incoming=incoming)
 
-    latest = post.versions.filter(version=post.current_version).first()
+    if post is None:
+        # A new post: one INSERT with every field (a concurrent insert of the same post raises
+        # IntegrityError and the caller retries, then finding this row).
+        version_number = incoming.version if incoming.version is not None else 1
+        post = Post(source=source, external_id=incoming.post_external_id)
+        _post_fields_set(post=post, thread=thread, incoming=incoming, version_number=version_number)
+        post.save(force_insert=True)
+        post_version = _post_version_create(post=post, incoming=incoming, version_number=version_number)
+        screening_enqueue(post_version_id=post_version.pk)
+        return IngestResult(post_version=post_version, created=True)
+
+    wanted = {post.current_version} if incoming.version is None else {post.current_version, incoming.version}
+    stored = {pv.version: pv for pv in PostVersion.objects.filter(post=post, version__in=wanted)}
     if incoming.version is None:
+        latest = stored.get(post.current_version)
         if latest is not None and latest.raw_text == incoming.raw_text:
             return IngestResult(post_version=latest, created=False)
         version_number = post.current_version + 1
     else:
-        existing = post.versions.filter(version=incoming.version).first()
+        existing = stored.get(incoming.version)
         if existing is not None:
             return IngestResult(post_version=existing, created=False)
         version_number = incoming.version
 
-    post_version = PostVersion.objects.create(
+    post_version = _post_version_create(post=post, incoming=incoming, version_number=version_number)
+    if version_number >= post.current_version:
+        _post_fields_set(post=post, thread=thread, incoming=incoming, version_number=version_number)
+        post.save(update_fields=_POST_UPDATE_FIELDS)
+        # Only the latest version is screened; an older version arriving late is kept, not screened.
+        screening_enqueue(post_version_id=post_version.pk)
+    return IngestResult(post_version=post_version, created=True)
+
+
+def _thread_get_or_create(*, source: ForumSource, incoming: IncomingPost) -> Thread:
+    thread = Thread.objects.filter(source=source, external_id=incoming.thread_external_id).first()
+    if thread is None:
+        # No savepoint: a concurrent insert raises IntegrityError and the whole unit is retried.
+        thread = Thread(
+            source=source,
+            external_id=incoming.thread_external_id,
+            title=incoming.thread_title,
+            created_at=incoming.created_at,
+            url=incoming.thread_url,
+        )
+        thread.save(force_insert=True)
+    else:
+        _thread_title_update(thread=thread, title=incoming.thread_title)
+    return thread
+
+
+def _thread_title_update(*, thread: Thread, title: str) -> None:
+    if title and thread.title != title:
+        thread.title = title
+        thread.save(update_fields=["title"])
+
+
+def _post_version_create(*, post: Post, incoming: IncomingPost, version_number: int) -> PostVersion:
+    post_version = PostVersion(
         post=post,
         version=version_number,
         raw_text=incoming.raw_text,
@@ -78,14 +143,11 @@ def _post_ingest(*, source: ForumSource, incoming: IncomingPost) -> IngestResult
         edit_reason=incoming.edit_reason,
         text_sha256=text_sha256(incoming.raw_text),
     )
-    if version_number >= post.current_version:
-        _post_update_from_incoming(post=post, thread=thread, incoming=incoming, version_number=version_number)
-        # Only the latest version is screened; an older version arriving late is kept, not screened.
-        screening_enqueue(post_version_id=post_version.pk)
-    return IngestResult(post_version=post_version, created=True)
+    post_version.save(force_insert=True)
+    return post_version
 
 
-def _post_update_from_incoming(*, post: Post, thread: Thread, incoming: IncomingPost, version_number: int) -> None:
+def _post_fields_set(*, post: Post, thread: Thread, incoming: IncomingPost, version_number: int) -> None:
     post.thread = thread
     post.current_version = version_number
     post.author_name = incoming.author_name
@@ -97,17 +159,18 @@ def _post_update_from_incoming(*, post: Post, thread: Thread, incoming: Incoming
     post.reply_to_position = incoming.reply_to_position
     post.created_at = post.created_at or incoming.created_at
     post.edited_at = incoming.edited_at
-    post.parent = _parent_find(post=post, thread=thread, incoming=incoming)
-    post.save()
+    post.parent = _parent_find(source_id=post.source_id, post_pk=post.pk, thread=thread, incoming=incoming)
 
 
-def _parent_find(*, post: Post, thread: Thread, incoming: IncomingPost) -> Post | None:
-    parents = Post.objects.filter(source=post.source, thread=thread).exclude(pk=post.pk)
+def _parent_find(*, source_id: int, post_pk: int | None, thread: Thread, incoming: IncomingPost) -> Post | None:
+    if not incoming.parent_external_id and not incoming.reply_to_position:
+        return None
+    parents = Post.objects.filter(source_id=source_id, thread=thread)
+    if post_pk is not None:
+        parents = parents.exclude(pk=post_pk)
     if incoming.parent_external_id:
         return parents.filter(external_id=incoming.parent_external_id).first()
-    if incoming.reply_to_position:
-        return parents.filter(position=incoming.reply_to_position).first()
-    return None
+    return parents.filter(position=incoming.reply_to_position).first()
 
 
 def thread_upsert(

@@ -4,7 +4,9 @@ Every delivery, accepted or not, leaves one Delivery row. Rejections raise Appli
 (rendered as {"message", "extra"}) after the row is written; nothing else is stored for them.
 No analysis happens here: post_ingest enqueues screening once the transaction commits.
 """
+import functools
 import hashlib
+import itertools
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -18,7 +20,7 @@ from forum_helper.core.exceptions import ApplicationError
 from forum_helper.intake import payloads
 from forum_helper.intake.models import Delivery, ForumSource, PostVersion
 from forum_helper.intake.selectors import delivery_message_seen, forum_source_get
-from forum_helper.intake.services import post_ingest, thread_upsert
+from forum_helper.intake.services import IngestResult, post_ingest_atomic, thread_upsert
 from forum_helper.intake.signatures import discourse_signature_valid, standard_verify
 
 DISCOURSE_POST_EVENTS = ("post_created", "post_edited", "post_recovered")
@@ -84,12 +86,19 @@ def _clean(value: str, limit: int) -> str:
     return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")[:limit]
 
 
+@functools.lru_cache(maxsize=512)
+def _header_name_for_log(name: str) -> tuple[str, bool]:
+    """(cleaned lower-case name, whether its value is redacted); senders repeat the same few names."""
+    cleaned = _clean(name.lower(), 100)
+    return cleaned, bool(_SECRET_HEADER.search(cleaned))
+
+
 def headers_for_log(headers: Mapping[str, str]) -> dict[str, str]:
     """Headers as logged: secrets, signatures and cookies redacted; sizes capped."""
     logged: dict[str, str] = {}
-    for name, value in list(headers.items())[:MAX_LOGGED_HEADERS]:
-        name = _clean(str(name).lower(), 100)
-        logged[name] = "[redacted]" if _SECRET_HEADER.search(name) else _clean(str(value), MAX_LOGGED_HEADER_LENGTH)
+    for name, value in itertools.islice(headers.items(), MAX_LOGGED_HEADERS):
+        name, secret = _header_name_for_log(str(name))
+        logged[name] = "[redacted]" if secret else _clean(str(value), MAX_LOGGED_HEADER_LENGTH)
     return logged
 
 
@@ -157,16 +166,18 @@ def _receive(
 
 
 def _ingest_answer(*, source: ForumSource, log: _DeliveryLog, incoming: Any) -> WebhookAnswer:
-    with transaction.atomic():
-        result = post_ingest(source=source, incoming=incoming)
+    def delivery_log(result: IngestResult) -> Delivery:
         outcome = Delivery.Outcome.ACCEPTED if result.created else Delivery.Outcome.DUPLICATE
-        delivery = log.record(outcome=outcome, status_code=200, post_version=result.post_version)
+        return log.record(outcome=outcome, status_code=200, post_version=result.post_version)
+
+    # One transaction for the post and its delivery row: both are stored, or neither.
+    result, delivery = post_ingest_atomic(source=source, incoming=incoming, then=delivery_log)
     post_version = result.post_version
     return WebhookAnswer(
         200,
         {
             # Senders retry on non-2xx, so an already stored version answers 200 too.
-            "status": outcome,
+            "status": delivery.outcome,
             "delivery_id": delivery.pk,
             "post_id": post_version.post_id,
             "version": post_version.version,
