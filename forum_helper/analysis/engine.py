@@ -123,7 +123,7 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
     endorsed, supporting, direct_supporting = _classify_concepts(reading.states, reading.data)
     context_hits = _context_cue_hits(reading.states)
     available = set(supporting) | context_concepts
-    if context_hits and context_concepts:
+    if context_hits and context_concepts and _context_endorsable(reading.states, context, ruleset):
         # A reply that only points at the thread's subject ("do I keep increasing the time?")
         # endorses that subject through its own words.
         for concept in context_concepts:
@@ -416,6 +416,20 @@ def _context_concepts(context: PostContext, ruleset: CompiledRuleset) -> set[str
         if extra:
             concepts |= _read(extra, ruleset).concepts()
     return concepts
+
+
+def _context_endorsable(states: list[_SentenceState], context: PostContext, ruleset: CompiledRuleset) -> bool:
+    """Pointing words ("same here", "keep it up") endorse the thread's subject only when the
+    reply does not place it in a clinic ("my derm said the same") and the post replied to
+    does not itself warn against it ("same here" under "never again" agrees with a warning)."""
+    if any(state.clinic for state in states) and not any(state.signals.get("home", 0) > 0 for state in states):
+        return False
+    if context.parent_text and "?" not in context.parent_text:
+        # a question that names the risk ("or get it done?") is not a warning to agree with
+        parent = analyze(PostInput(text=context.parent_text), None, ruleset)
+        if parent.stance == "warning":
+            return False
+    return True
 
 
 def _resolve_context_dependent(reading: _Reading, context_concepts: set[str]) -> None:
