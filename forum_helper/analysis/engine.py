@@ -611,7 +611,7 @@ def _classify_concepts(
     # "I want microneedling. My derm charges $300": a procedure name is the author's own
     # practice only when nothing in the post puts it in a clinic, or the post says "at home"
     # or names a device.
-    setting_is_clinic = any(state.clinic for state in states) and not any(
+    setting_is_clinic = any(state.clinic or state.signals.get("clinician", 0) > 0 for state in states) and not any(
         state.signals.get("home", 0) > 0
         or any(hit.matcher.category and not hit.matcher.setting_ambiguous and not hit.negated for hit in state.concept_hits)
         for state in states
