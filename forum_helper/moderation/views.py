@@ -51,7 +51,7 @@ class QueueView(ModeratorRequiredMixin, View):
         except ValueError:
             page_number = 1
         page = selectors.queue_page(user=request.user, filters=filters, page=page_number)
-        counts = selectors.queue_tab_counts(user=request.user)
+        counts = selectors.queue_tab_counts_capped(user=request.user)
         base = filters.query_params()
         return render(request, "moderation/queue.html", {
             "filters": filters,
