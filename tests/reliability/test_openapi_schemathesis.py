@@ -9,7 +9,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
@@ -28,6 +30,16 @@ pytestmark = pytest.mark.django_db
 def admin_token(db: None) -> str:
     queue_item_sync_for_finding(finding=finding_create())  # item 1 exists, so some generated ids hit a real row
     return Token.objects.create(user=user_create("schema-admin", "admins")).key
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> None:
+    """As Django's test client does: the WSGI handler must not close the connection holding the test transaction."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
