@@ -115,6 +115,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Webhook intake, moderation queue, rules and reference library.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema lists every moderator and admin operation: staff only.
+    "SERVE_PERMISSIONS": ["forum_helper.core.roles.IsModerator"],
 }
 
 # Celery: with no broker configured, tasks run in-process (eagerly) so the embedded default
