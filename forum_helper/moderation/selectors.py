@@ -157,6 +157,12 @@ class Page:
     has_previous: bool
 
 
+# What a queue row (page and API) shows of an item's post and finding.
+_ROW_POST_FIELDS = ("external_id", "author_name", "author_role", "created_at", "current_version",
+                    "source__slug", "thread__external_id", "thread__title")
+_ROW_FINDING_FIELDS = ("post_version__post_id", "post_version__version", "post_version__raw_text")
+
+
 def queue_page(*, user: AbstractBaseUser, filters: QueueFilters, page: int) -> Page:
     """Indexed offset pagination without a COUNT: fetch one extra row to know if a next page exists.
 
@@ -170,8 +176,9 @@ def queue_page(*, user: AbstractBaseUser, filters: QueueFilters, page: int) -> P
     items = rows[:PAGE_SIZE]
     prefetch_related_objects(
         items,
-        Prefetch("post", queryset=Post.objects.select_related("source", "thread")),
-        Prefetch("finding", queryset=Finding.objects.select_related("post_version")),
+        Prefetch("post", queryset=Post.objects.select_related("source", "thread").only(*_ROW_POST_FIELDS)),
+        # Only the text: a finding's JSON columns (evidence, references, ...) are for the item page.
+        Prefetch("finding", queryset=Finding.objects.select_related("post_version").only(*_ROW_FINDING_FIELDS)),
         "claimed_by",
     )
     return Page(items=items, number=page, has_next=len(rows) > PAGE_SIZE, has_previous=page > 1)

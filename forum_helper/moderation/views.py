@@ -15,6 +15,7 @@ from forum_helper.intake.models import ForumSource
 from forum_helper.moderation import charts, selectors, services
 from forum_helper.moderation.forms import BulkDecisionForm, ClaimForm, DecisionForm, NoteForm, VersionForm
 from forum_helper.moderation.models import Decision
+from forum_helper.moderation.queue_rows import queue_rows_html
 
 
 class ModeratorRequiredMixin(LoginRequiredMixin, UserPassesTestMixin):
@@ -53,16 +54,18 @@ class QueueView(ModeratorRequiredMixin, View):
         page = selectors.queue_page(user=request.user, filters=filters, page=page_number)
         counts = selectors.queue_tab_counts_capped(user=request.user)
         base = filters.query_params()
+        query = urlencode(base)
         return render(request, "moderation/queue.html", {
             "filters": filters,
             "page": page,
+            "rows": queue_rows_html(page.items, query=query),
             "tabs": [(tab, selectors.TAB_LABELS[tab], counts[tab],
                       urlencode({**{k: v for k, v in base.items() if k != "tab"}, "tab": tab})) for tab in selectors.TABS],
             "severities": selectors.SEVERITIES,
             "categories": [(c, selectors.CATEGORY_LABELS[c]) for c in selectors.CATEGORIES],
             "sources": ForumSource.objects.order_by("slug").values_list("slug", flat=True),
             "sorts": list(selectors.SORTS),
-            "query": urlencode(base),
+            "query": query,
             "next_query": urlencode({**base, "page": page.number + 1}),
             "previous_query": urlencode({**base, "page": page.number - 1}),
             "decision_kinds": Decision.Kind.choices,
