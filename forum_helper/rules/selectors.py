@@ -84,7 +84,8 @@ def _ruleset_cached(*, shadow: bool, number: int | None = None) -> ActiveRuleset
     if row is None:
         if number is not None:
             raise RulesetVersion.DoesNotExist(f"No ruleset version {number}")
-        raise RuntimeError("No ruleset version in the database: run `manage.py migrate` (it loads the default rules).")
+        _default_ruleset_load()
+        row = versions.values_list("pk", "number", "created_at").first()
     key = (*row, shadow)
     with _cache_lock:
         cached = _cache.get(key)
@@ -96,6 +97,20 @@ def _ruleset_cached(*, shadow: bool, number: int | None = None) -> ActiveRuleset
             _cache.pop(next(iter(_cache)))
         _cache[key] = built
     return built
+
+
+def _default_ruleset_load() -> None:
+    """Automatic first load: a database with no ruleset at all (the migration's rows were
+    flushed, say) gets the default rules rather than failing every screening."""
+    from django.db import IntegrityError
+
+    from forum_helper.analysis import load_default_rules
+    from forum_helper.rules.services import ruleset_import
+
+    try:
+        ruleset_import(actor=None, records=load_default_rules(), reason="automatic first load: the database held no ruleset")
+    except IntegrityError:
+        pass  # another process loaded it at the same moment
 
 
 def ruleset_active() -> ActiveRuleset:

@@ -7,9 +7,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# Variables a test run may set that must not reach a "production" subprocess.
+TEST_ONLY_VARIABLES = {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
+def clean_environment(**overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_VARIABLES}
+    env.update(overrides)
+    return env
+
+
 def run_django(code: str, env: dict[str, str], settings: str = "forum_helper.config.settings.base") -> subprocess.CompletedProcess:
-    clean_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}}
-    clean_env.update(env, DJANGO_SETTINGS_MODULE=settings)
+    clean_env = clean_environment(**env, DJANGO_SETTINGS_MODULE=settings)
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean_env, capture_output=True, text=True, timeout=60)
 
 
@@ -47,8 +56,7 @@ def test_production_settings_pass_check_deploy_with_no_warnings_given_real_value
         "ALLOWED_HOSTS": "moderation.example.org",
         "DEBUG": "false",
     }
-    clean_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
-    clean_env.update(env, DJANGO_SETTINGS_MODULE="forum_helper.config.settings.production")
+    clean_env = clean_environment(**env, DJANGO_SETTINGS_MODULE="forum_helper.config.settings.production")
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=clean_env, capture_output=True, text=True, timeout=120,
@@ -58,8 +66,7 @@ def test_production_settings_pass_check_deploy_with_no_warnings_given_real_value
 
 
 def test_production_settings_without_a_secret_key_fail_check_deploy() -> None:
-    clean_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY"}}
-    clean_env.update(ALLOWED_HOSTS="moderation.example.org", DJANGO_SETTINGS_MODULE="forum_helper.config.settings.production")
+    clean_env = clean_environment(ALLOWED_HOSTS="moderation.example.org", DJANGO_SETTINGS_MODULE="forum_helper.config.settings.production")
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=clean_env, capture_output=True, text=True, timeout=120,

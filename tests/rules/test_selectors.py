@@ -2,9 +2,9 @@ import time
 
 import pytest
 
-from forum_helper.analysis import PostContext, PostInput, analyze
+from forum_helper.analysis import PostContext, PostInput, analyze, load_default_rules
 from forum_helper.rules import selectors, services
-from forum_helper.rules.models import RulesetVersion
+from forum_helper.rules.models import Rule, RuleRevision, RulesetVersion
 from forum_helper.screening.services import post_version_screen
 from tests.rules.conftest import ZAPWAND_POST, ZAPWAND_RULE, stored_post
 
@@ -204,3 +204,18 @@ def test_shadow_result_uses_the_shadow_rules_of_the_version_the_active_analysis_
     assert selectors.shadow_result_for(post_input, context, active_v2)[0] == ["test.zapwand"]
     active_v3 = analyze(post_input, context, selectors.ruleset_active().compiled)
     assert selectors.shadow_result_for(post_input, context, active_v3) == ([], None)
+
+
+def test_a_database_with_no_ruleset_loads_the_default_rules_on_first_use():
+    # What a flush leaves: no rules at all (the migration's rows are gone).
+    Rule.objects.update(current_revision=None)
+    RuleRevision.objects.all().delete()
+    Rule.objects.all().delete()
+    RulesetVersion.objects.all().delete()
+    selectors.ruleset_cache_clear()
+
+    ruleset = selectors.ruleset_active()
+
+    assert RulesetVersion.objects.count() == 1
+    assert ruleset.version == 1
+    assert len(ruleset.rule_revisions) == len([r for r in load_default_rules() if r["mode"] == "active"])
