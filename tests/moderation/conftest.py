@@ -1,18 +1,7 @@
-import importlib
-
 import pytest
 from django.test import Client
 
 from tests.moderation.factories import user_create
-
-
-@pytest.fixture(autouse=True)
-def _urls(settings) -> None:
-    """Use the site URLconf; fall back to the moderation-only one when another app's code does not import."""
-    try:
-        importlib.import_module(settings.ROOT_URLCONF)
-    except ImportError:
-        settings.ROOT_URLCONF = "tests.moderation.urls"
 
 
 @pytest.fixture
