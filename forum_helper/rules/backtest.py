@@ -445,8 +445,6 @@ def _precision_estimate(*, report: BacktestReport, hits_after: list[int]) -> dic
     for ids in report.flagged_ids.values():
         involved.update(ids)
     verdicts = post_version_verdicts(post_version_ids=sorted(involved))
-    if verdicts is None:
-        return {"available": False, "precision": "n/a", "reason": "no moderator decisions model yet"}
 
     def tally(ids: Iterable[int]) -> dict[str, Any]:
         counts = Counter(verdicts.get(pv_id) for pv_id in ids)
@@ -460,7 +458,6 @@ def _precision_estimate(*, report: BacktestReport, hits_after: list[int]) -> dic
         }
 
     return {
-        "available": True,
         "rule_hits": tally(hits_after),
         "newly_flagged": tally(report.flagged_ids.get("newly_flagged", [])),
         "no_longer_flagged": tally(report.flagged_ids.get("no_longer_flagged", [])),

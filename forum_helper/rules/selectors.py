@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from forum_helper.analysis import Analysis, CompiledRuleset, PostContext, PostInput, analyze, compile_ruleset
+from forum_helper.moderation.models import Decision
 from forum_helper.rules.models import Rule, RuleMode, RuleRevision, RulesetVersion
 
 
@@ -231,23 +232,8 @@ class RulePrecision:
         return self.confirmed / decided if decided else None
 
 
-def decision_model() -> Any | None:
-    """The moderation app's Decision model, or None while it does not exist yet."""
-    try:
-        from forum_helper.moderation.models import Decision  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return Decision
-
-
-def post_version_verdicts(*, post_version_ids: list[int] | None = None) -> dict[int, str] | None:
-    """Latest standing moderator verdict per post version: "confirm" or "dismiss".
-
-    None when the moderation app has no decisions model yet (precision is then "n/a").
-    """
-    Decision = decision_model()
-    if Decision is None:
-        return None
+def post_version_verdicts(*, post_version_ids: list[int] | None = None) -> dict[int, str]:
+    """Latest standing moderator verdict per post version: "confirm" or "dismiss"."""
     decisions = Decision.objects.filter(undone=False, kind__in=["confirm", "dismiss"])
     if post_version_ids is not None:
         decisions = decisions.filter(finding__post_version_id__in=post_version_ids)
@@ -258,14 +244,8 @@ def post_version_verdicts(*, post_version_ids: list[int] | None = None) -> dict[
     return verdicts
 
 
-def rule_precision() -> dict[str, RulePrecision] | None:
-    """Per rule: findings it fired on that moderators confirmed vs dismissed (latest decision per finding).
-
-    None when the moderation app has no decisions model yet.
-    """
-    Decision = decision_model()
-    if Decision is None:
-        return None
+def rule_precision() -> dict[str, RulePrecision]:
+    """Per rule: findings it fired on that moderators confirmed vs dismissed (latest decision per finding)."""
     per_finding: dict[int, tuple[str, list[str]]] = {}
     rows = (
         Decision.objects.filter(undone=False, kind__in=["confirm", "dismiss"])

@@ -73,7 +73,7 @@ def rule_list_view(request: HttpRequest) -> HttpResponse:
     rows = []
     for rule in selectors.rule_list():
         rule_hits = hits.get(rule.rule_id)
-        rule_precision = precision.get(rule.rule_id) if precision is not None else None
+        rule_precision = precision.get(rule.rule_id)
         rows.append(
             {
                 "rule": rule,
@@ -87,7 +87,6 @@ def rule_list_view(request: HttpRequest) -> HttpResponse:
         "rules/rule_list.html",
         {
             "rows": rows,
-            "precision_available": precision is not None,
             "version": selectors.ruleset_version_latest(),
             "try_form": try_form,
             "tried": tried,

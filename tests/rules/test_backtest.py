@@ -174,17 +174,14 @@ def test_precision_is_estimated_from_past_moderator_verdicts(posts, monkeypatch)
 
     result = backtest_compute(change=change_resolve(record=ZAPWAND_RULE))
 
-    assert result["precision"]["available"] is True
     assert result["precision"]["newly_flagged"] == {"confirmed": 1, "dismissed": 0, "undecided": 0, "precision": 1.0}
 
 
-def test_precision_is_na_without_the_moderation_decisions_model(posts, monkeypatch):
-    monkeypatch.setattr(selectors, "decision_model", lambda: None)
-
+def test_precision_is_na_while_no_moderator_has_decided_on_the_posts(posts):
     result = backtest_compute(change=change_resolve(record=ZAPWAND_RULE))
 
     assert result["precision"]["precision"] == "n/a"
-    assert selectors.rule_precision() is None
+    assert selectors.rule_precision() == {}
 
 
 def test_backtesting_an_invalid_rule_is_refused_and_changes_nothing(admin_user):
@@ -217,8 +214,6 @@ def test_precision_uses_real_moderator_decisions_when_the_model_exists(admin_use
     from forum_helper.screening.services import post_version_screen
     from tests.rules.test_selectors import _decide
 
-    if selectors.decision_model() is None:
-        pytest.skip("the moderation app has no Decision model in this tree")
     services.rule_create(actor=admin_user, record=ZAPWAND_RULE, reason="new")
     _decide(post_version_screen(post_version_id=posts["planning"].pk), "dismiss")
 
