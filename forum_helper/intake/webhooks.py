@@ -235,7 +235,7 @@ def _discourse_handle(source: ForumSource, log: _DeliveryLog) -> WebhookAnswer:
 
 
 def discourse_delivery_receive(*, request: WebhookRequest) -> WebhookAnswer:
-    """Handle one Discourse webhook delivery (see /work/shared/webhooks.md for the wire format)."""
+    """Handle one Discourse webhook delivery (wire format: README, "Intake")."""
     return _receive(endpoint="discourse", kind=ForumSource.Kind.DISCOURSE, request=request, handle=_discourse_handle)
 
 
