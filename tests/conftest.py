@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from django.contrib.auth.models import Group, User
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -13,3 +14,14 @@ def require_service(name: str, available: bool, how_to_fix: str) -> None:
     if IN_CI:
         pytest.fail(message)
     pytest.skip(message)
+
+
+TEST_PASSWORD = "pw-123456789"
+
+
+def user_with_role(username: str, group: str | None = None) -> User:
+    """A user in one role group (moderators, admins) or in none."""
+    user = User.objects.create_user(username=username, password=TEST_PASSWORD)
+    if group:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user

@@ -2,32 +2,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 
 from forum_helper.core.roles import ADMINS, MODERATORS
+from tests.conftest import user_with_role
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "library"
 
-def _user(username: str, group: str | None) -> User:
-    user = User.objects.create_user(username=username, password="pw-" + username)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
-
-
 @pytest.fixture
 def admin_user(db) -> User:
-    return _user("ada", ADMINS)
+    return user_with_role("ada", ADMINS)
 
 
 @pytest.fixture
 def moderator(db) -> User:
-    return _user("mo", MODERATORS)
+    return user_with_role("mo", MODERATORS)
 
 
 @pytest.fixture
 def member(db) -> User:
-    return _user("mem", None)
+    return user_with_role("mem")
 
 
 # Stand-ins for the analysis contract (forum_helper.analysis may not exist yet).

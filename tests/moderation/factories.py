@@ -1,9 +1,9 @@
 import factory
-from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from forum_helper.intake.models import ForumSource, Post, PostVersion, Thread
 from forum_helper.screening.models import Finding
+from tests.conftest import user_with_role
 
 
 class SourceFactory(factory.django.DjangoModelFactory):
@@ -75,8 +75,4 @@ def finding_create(*, post: Post | None = None, text: str = TEXT, severity: str 
     )
 
 
-def user_create(username: str, group: str | None = None) -> User:
-    user = User.objects.create_user(username=username, password="pw-123456789")
-    if group:
-        user.groups.add(Group.objects.get_or_create(name=group)[0])
-    return user
+user_create = user_with_role

@@ -2,12 +2,13 @@ import itertools
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.test import Client
 
 from forum_helper.core.roles import ADMINS, MODERATORS
 from forum_helper.intake.models import ForumSource, Post, PostVersion, Thread
 from forum_helper.rules.selectors import ruleset_cache_clear
+from tests.conftest import user_with_role
 
 _counter = itertools.count(1)
 
@@ -29,13 +30,6 @@ def _fresh_ruleset_cache():
     ruleset_cache_clear()
     yield
     ruleset_cache_clear()
-
-
-def user_with_role(username: str, group: str | None) -> User:
-    user = User.objects.create_user(username=username, password="pw-for-tests-123")
-    if group:
-        user.groups.add(Group.objects.get_or_create(name=group)[0])
-    return user
 
 
 @pytest.fixture
