@@ -17,8 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import (  # noqa: E402
-    SLUG, add_source, app_env, discourse_body, log, percentile, processes, run_load, signed_request,
-    start_gunicorn, start_redis, start_worker, throwaway_database, verdict,
+    SLUG, discourse_body, log, percentile, processes, run_load, signed_request, start_intake_stack,
+    start_worker, throwaway_database, verdict,
 )
 
 TARGET_RATE = 300.0
@@ -42,13 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     warmup_ids = list(range(1, 21))
     post_ids = list(range(1000, 1000 + total))
     with throwaway_database() as database, processes() as group:
-        database.execute(
-            "CREATE TABLE bench_bare_delivery (id bigserial PRIMARY KEY, source_slug text NOT NULL, "
-            "body bytea NOT NULL, received_at timestamptz NOT NULL DEFAULT now())"
-        )
-        env = app_env(database, start_redis(group))
-        add_source(env)
-        port = start_gunicorn(group, env, workers=2)
+        env, port = start_intake_stack(database, group)
         start_worker(group, env, concurrency=args.concurrency)
         path = f"/webhooks/discourse/{SLUG}/"
 

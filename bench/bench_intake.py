@@ -15,8 +15,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import (  # noqa: E402
-    SLUG, LoadResult, add_source, app_env, discourse_body, log, processes, run_load, signed_request,
-    start_gunicorn, start_redis, throwaway_database, verdict,
+    SLUG, LoadResult, discourse_body, log, processes, run_load, signed_request, start_intake_stack,
+    throwaway_database, verdict,
 )
 
 TARGET_RATIO = 0.80
@@ -40,13 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         args.requests, args.rounds, args.warmup = 60, 1, 10
 
     with throwaway_database() as database, processes() as group:
-        database.execute(
-            "CREATE TABLE bench_bare_delivery (id bigserial PRIMARY KEY, source_slug text NOT NULL, "
-            "body bytea NOT NULL, received_at timestamptz NOT NULL DEFAULT now())"
-        )
-        env = app_env(database, start_redis(group))
-        add_source(env)
-        port = start_gunicorn(group, env, workers=2)
+        env, port = start_intake_stack(database, group)
 
         next_post = 1
 

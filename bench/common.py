@@ -203,6 +203,17 @@ def add_source(env: dict[str, str]) -> None:
     manage(env, "add_forum_source", "--kind", "discourse", "--slug", SLUG, "--secret", SECRET)
 
 
+def start_intake_stack(database: Database, group: Processes) -> tuple[dict[str, str], int]:
+    """Redis, the bare endpoint's table, the Discourse source and gunicorn: (app env, port)."""
+    database.execute(
+        "CREATE TABLE bench_bare_delivery (id bigserial PRIMARY KEY, source_slug text NOT NULL, "
+        "body bytea NOT NULL, received_at timestamptz NOT NULL DEFAULT now())"
+    )
+    env = app_env(database, start_redis(group))
+    add_source(env)
+    return env, start_gunicorn(group, env, workers=2)
+
+
 # ------------------------------------------------------------------ requests
 
 

@@ -4,19 +4,11 @@ from django.contrib.auth.models import User
 from forum_helper.intake.models import ForumSource
 from forum_helper.moderation.models import QueueItem
 from forum_helper.rules import services as rule_services
-from forum_helper.rules.selectors import ruleset_cache_clear
 from forum_helper.screening.models import Finding
 from forum_helper.screening.services import post_version_screen, screen_pending
-from tests.rules.conftest import ZAPWAND_POST, ZAPWAND_RULE, stored_post
+from tests.rules.conftest import _fresh_ruleset_cache, ZAPWAND_POST, ZAPWAND_RULE, stored_post  # noqa: F401 - autouse fixture
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_ruleset_cache():
-    ruleset_cache_clear()
-    yield
-    ruleset_cache_clear()
 
 
 @pytest.fixture
