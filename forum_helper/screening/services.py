@@ -40,14 +40,12 @@ def screening_publish(*, post_version_id: int) -> bool:
 
 def post_context_build(*, post: Post) -> PostContext:
     """The thread around a post: title, the text it replies to, and the earlier posts."""
-    earlier = (
-        PostVersion.objects.filter(post__thread_id=post.thread_id, version=F("post__current_version"))
-        .exclude(post_id=post.pk)
-        .select_related("post")
+    earlier = PostVersion.objects.filter(post__thread_id=post.thread_id, version=F("post__current_version")).exclude(
+        post_id=post.pk
     )
     if post.position is not None:
         earlier = earlier.filter(post__position__lt=post.position)
-    earlier_texts = [pv.raw_text for pv in earlier.order_by("post__position", "post_id")[:THREAD_CONTEXT_POSTS]]
+    earlier_texts = list(earlier.order_by("post__position", "post_id").values_list("raw_text", flat=True)[:THREAD_CONTEXT_POSTS])
     parent = post.parent
     parent_text = ""
     if parent is not None and parent.current_version:
