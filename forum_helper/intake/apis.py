@@ -66,10 +66,10 @@ ErrorSerializer = inline_serializer(
 AnswerSerializer = inline_serializer(
     name="WebhookAnswer",
     fields={
-        "status": serializers.ChoiceField(choices=["accepted", "duplicate", "ignored", "ok"]),
+        # 202 "queued": stored, processed by a worker within about a second; 200 "duplicate":
+        # a Standard Webhooks id seen before; 200 "ok": ping; 202 "ignored": not a screened event.
+        "status": serializers.ChoiceField(choices=["queued", "duplicate", "ignored", "ok"]),
         "delivery_id": serializers.IntegerField(required=False),
-        "post_id": serializers.IntegerField(required=False),
-        "version": serializers.IntegerField(required=False),
         "message": serializers.CharField(required=False),
     },
 )
@@ -92,7 +92,9 @@ class DiscourseWebhookApi(WebhookApi):
         description=(
             "Configure in Discourse: Payload URL `/webhooks/discourse/<slug>/`, the source's secret "
             "(>= 12 chars). Signature `X-Discourse-Event-Signature: sha256=<hex HMAC-SHA256(secret, body)>`. "
-            "The body is read as JSON whatever the Content-Type. Posts are de-duplicated on (post.id, post.version)."
+            "The body is read as JSON whatever the Content-Type. A valid post is stored and answered "
+            "202 `queued` at once; a worker stores the post version and screens it. Posts are de-duplicated "
+            "on (post.id, post.version)."
         ),
         request={"application/json": OpenApiTypes.OBJECT},
         parameters=[

@@ -109,10 +109,14 @@ class Delivery(models.Model):
     """Log of every delivery to an intake endpoint or import, accepted or not."""
 
     class Outcome(models.TextChoices):
+        # A valid delivery is stored as QUEUED with its body and answered at once; the intake
+        # drain (a Celery task) turns it into a post version and sets ACCEPTED or DUPLICATE.
+        QUEUED = "queued", "Queued (stored, not yet processed)"
         ACCEPTED = "accepted", "Accepted"
         DUPLICATE = "duplicate", "Duplicate"
         IGNORED = "ignored", "Ignored (event not screened)"
         REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed while processing (kept; `manage.py intake_drain --retry-failed`)"
 
     source = models.ForeignKey(ForumSource, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
     source_slug = models.CharField(max_length=64, blank=True)
@@ -129,14 +133,21 @@ class Delivery(models.Model):
     status_code = models.PositiveSmallIntegerField()
     error = models.TextField(blank=True)
     post_version = models.ForeignKey(PostVersion, null=True, blank=True, on_delete=models.SET_NULL)
+    # The raw body of a queued delivery; emptied once it is processed (the post version keeps the text).
+    body = models.BinaryField(blank=True, default=b"")
+    processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "message_id"],
-                condition=models.Q(outcome="accepted") & ~models.Q(message_id=""),
-                name="delivery_message_id_unique_when_accepted",
+                condition=models.Q(outcome__in=["queued", "accepted"]) & ~models.Q(message_id=""),
+                name="delivery_message_id_unique_when_kept",
             )
+        ]
+        indexes = [
+            # The drain's claim query: the oldest queued deliveries, without scanning the log.
+            models.Index(fields=["id"], condition=models.Q(outcome="queued"), name="delivery_queued_idx"),
         ]
         verbose_name_plural = "deliveries"
 

@@ -25,6 +25,9 @@ MAX_ID_LENGTH = 128
 _UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
+DISCOURSE_POST_EVENTS = ("post_created", "post_edited", "post_recovered")
+
+
 def json_body_decode(body: bytes) -> Any:
     """Strict UTF-8 JSON whatever the Content-Type claims (Discourse sends JSON as form-encoded too)."""
     try:

@@ -1,8 +1,9 @@
-"""Services behind the webhook endpoints: verify -> parse -> post_ingest -> answer.
+"""Services behind the webhook endpoints: verify -> validate -> store the delivery -> answer.
 
 Every delivery, accepted or not, leaves one Delivery row. Rejections raise ApplicationError
 (rendered as {"message", "extra"}) after the row is written; nothing else is stored for them.
-No analysis happens here: post_ingest enqueues screening once the transaction commits.
+A valid delivery is stored with its body as QUEUED and answered 202 at once (one INSERT); the
+intake drain (intake/drain.py) stores the post version and enqueues screening later.
 """
 import functools
 import hashlib
@@ -18,12 +19,11 @@ from django.db import IntegrityError, transaction
 
 from forum_helper.core.exceptions import ApplicationError
 from forum_helper.intake import payloads
-from forum_helper.intake.models import Delivery, ForumSource, PostVersion
+from forum_helper.intake.drain import intake_drain_nudge
+from forum_helper.intake.models import Delivery, ForumSource
 from forum_helper.intake.selectors import delivery_message_seen, forum_source_get
-from forum_helper.intake.services import IngestResult, post_ingest_atomic, thread_upsert
 from forum_helper.intake.signatures import discourse_signature_valid, standard_verify
 
-DISCOURSE_POST_EVENTS = ("post_created", "post_edited", "post_recovered")
 DISCOURSE_SIGNATURE_HEADER = "x-discourse-event-signature"
 STANDARD_SIGNATURE_HEADER = "webhook-signature"
 # Header names whose values are never stored in the delivery log.
@@ -61,9 +61,7 @@ class _DeliveryLog:
     message_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def record(
-        self, *, outcome: str, status_code: int, error: str = "", post_version: PostVersion | None = None
-    ) -> Delivery:
+    def record(self, *, outcome: str, status_code: int, error: str = "", body: bytes = b"") -> Delivery:
         return delivery_record(
             source=self.source,
             source_slug=self.request.source_slug,
@@ -77,7 +75,7 @@ class _DeliveryLog:
             outcome=outcome,
             status_code=status_code,
             error=error,
-            post_version=post_version,
+            kept_body=body,
         )
 
 
@@ -116,9 +114,12 @@ def delivery_record(
     outcome: str,
     status_code: int,
     error: str = "",
-    post_version: PostVersion | None = None,
+    kept_body: bytes = b"",
 ) -> Delivery:
-    """Write one delivery log row (never the secrets: signature headers are redacted)."""
+    """Write one delivery log row (never the secrets: signature headers are redacted).
+
+    `kept_body` is stored only for queued deliveries, which the drain processes later.
+    """
     return Delivery.objects.create(
         source=source,
         source_slug=_clean(source_slug, 64),
@@ -132,7 +133,7 @@ def delivery_record(
         outcome=outcome,
         status_code=status_code,
         error=_clean(error, 2000),
-        post_version=post_version,
+        body=kept_body,
     )
 
 
@@ -165,24 +166,11 @@ def _receive(
         raise
 
 
-def _ingest_answer(*, source: ForumSource, log: _DeliveryLog, incoming: Any) -> WebhookAnswer:
-    def delivery_log(result: IngestResult) -> Delivery:
-        outcome = Delivery.Outcome.ACCEPTED if result.created else Delivery.Outcome.DUPLICATE
-        return log.record(outcome=outcome, status_code=200, post_version=result.post_version)
-
-    # One transaction for the post and its delivery row: both are stored, or neither.
-    result, delivery = post_ingest_atomic(source=source, incoming=incoming, then=delivery_log)
-    post_version = result.post_version
-    return WebhookAnswer(
-        200,
-        {
-            # Senders retry on non-2xx, so an already stored version answers 200 too.
-            "status": delivery.outcome,
-            "delivery_id": delivery.pk,
-            "post_id": post_version.post_id,
-            "version": post_version.version,
-        },
-    )
+def _queue_answer(log: _DeliveryLog) -> WebhookAnswer:
+    """Store a validated delivery for the drain and answer 202: the post is kept, not yet processed."""
+    delivery = log.record(outcome=Delivery.Outcome.QUEUED, status_code=202, body=log.request.body)
+    transaction.on_commit(intake_drain_nudge, robust=True)
+    return WebhookAnswer(202, {"status": "queued", "delivery_id": delivery.pk})
 
 
 # ---------------------------------------------------------------- Discourse
@@ -219,17 +207,13 @@ def _discourse_handle(source: ForumSource, log: _DeliveryLog) -> WebhookAnswer:
     if log.event == "ping":
         log.record(outcome=Delivery.Outcome.IGNORED, status_code=200)
         return WebhookAnswer(200, {"status": "ok"})
-    if log.event in DISCOURSE_POST_EVENTS:
-        incoming = payloads.discourse_post_parse(payload=payload, instance_url=source.instance_url)
-        return _ingest_answer(source=source, log=log, incoming=incoming)
+    # Validated now, so a bad body gets its 4xx; the drain parses the stored body again.
+    if log.event in payloads.DISCOURSE_POST_EVENTS:
+        payloads.discourse_post_parse(payload=payload, instance_url=source.instance_url)
+        return _queue_answer(log)
     if log.event == "topic_created":
-        update = payloads.discourse_topic_parse(payload=payload, instance_url=source.instance_url)
-        with transaction.atomic():
-            thread = thread_upsert(
-                source=source, external_id=update.external_id, title=update.title, url=update.url, created_at=update.created_at
-            )
-            delivery = log.record(outcome=Delivery.Outcome.ACCEPTED, status_code=200)
-        return WebhookAnswer(200, {"status": "accepted", "delivery_id": delivery.pk, "thread_id": thread.pk})
+        payloads.discourse_topic_parse(payload=payload, instance_url=source.instance_url)
+        return _queue_answer(log)
     log.record(outcome=Delivery.Outcome.IGNORED, status_code=202)
     return WebhookAnswer(202, {"status": "ignored", "message": f"Event {log.event[:64]!r} is not screened."})
 
@@ -283,9 +267,9 @@ def _standard_handle_at(now: float) -> Callable[[ForumSource, _DeliveryLog], Web
         if log.event not in payloads.STANDARD_POST_EVENTS:
             log.record(outcome=Delivery.Outcome.IGNORED, status_code=202)
             return WebhookAnswer(202, {"status": "ignored", "message": f"Event type {log.event!r} is not screened."})
-        incoming = payloads.standard_post_parse(payload=payload)
+        payloads.standard_post_parse(payload=payload)
         try:
-            return _ingest_answer(source=source, log=log, incoming=incoming)
+            return _queue_answer(log)
         except IntegrityError:
             # A concurrent delivery of the same webhook-id was accepted first (unique constraint).
             log.record(outcome=Delivery.Outcome.DUPLICATE, status_code=200)

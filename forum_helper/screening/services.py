@@ -1,19 +1,15 @@
 import logging
-import time
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from forum_helper.analysis import PostContext, PostInput, analyze
+from forum_helper.core.broker import task_publish
 from forum_helper.intake.models import Post, PostVersion
 from forum_helper.screening.models import Finding
 
 logger = logging.getLogger(__name__)
 
-# After a failed publish, requests skip the broker for this long instead of each waiting on
-# a dead connection; the periodic sweep enqueues what was skipped.
-BROKER_BACKOFF_SECONDS = 5.0
-_broker_down_until = 0.0
 THREAD_CONTEXT_POSTS = 20
 
 
@@ -24,18 +20,9 @@ def screening_enqueue(*, post_version_id: int) -> None:
 
 def screening_publish(*, post_version_id: int) -> bool:
     """Send the screening task to the broker. False when the broker is unreachable (the sweep retries)."""
-    global _broker_down_until
     from forum_helper.screening.tasks import screen_post_version_task
 
-    if time.monotonic() < _broker_down_until:
-        return False
-    try:
-        screen_post_version_task.apply_async(args=[post_version_id])
-    except Exception as error:  # kombu raises several connection error types; all mean "later"
-        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
-        logger.warning("broker unreachable, post version %s left for the sweep: %s", post_version_id, error)
-        return False
-    return True
+    return task_publish(screen_post_version_task, post_version_id)
 
 
 def post_context_build(*, post: Post) -> PostContext:
