@@ -15,7 +15,11 @@ How a post is read:
    sentence that only points back ("gonna use it tonight") endorses the previous one.
 4. Concepts the author endorses prove categories directly, or through combinations with
    concepts named nearby, in quotes, the thread title, the parent or earlier posts. A
-   procedure a clinician performs is never the author's own practice.
+   procedure a clinician performs is never the author's own practice (a clinic covers its
+   sentence up to a contrast: "... at the salon, but a dermapen is 80 on amazon").
+   The post's stance: questions about a practice the author already reports stay a report;
+   a report followed by advice to the reader recommends; a post that only explains risks
+   (no warning addressed to anyone) is neutral.
 5. Severity rules from the ruleset, then modifiers, measures, evidence and explanations.
 """
 
@@ -34,7 +38,15 @@ from forum_helper.analysis.model import (
     PostInput,
 )
 from forum_helper.analysis.ruleset import Combination, CompiledRuleset, Matcher
-from forum_helper.analysis.text import Sentence, char_offsets, clause_breaks, quote_ranges, same_clause, split_sentences
+from forum_helper.analysis.text import (
+    Sentence,
+    char_offsets,
+    clause_breaks,
+    contrast_breaks,
+    quote_ranges,
+    same_clause,
+    split_sentences,
+)
 
 RISKY_STANCES = frozenset({"planning", "recommending", "reporting_ongoing"})
 # Tie order: when cues are equally strong, the reading that does not flag the post wins.
@@ -44,6 +56,7 @@ _SCHEDULE_CONCEPT = "schedule"
 _SCHEDULE_REPORTING_WEIGHT = 0.4  # "1mm stamp every 5 days" reads as a routine being reported
 _QUESTION_PLANNING_WEIGHT = 0.6  # a first-person question about a practice asks how to do it
 _QUESTION_REPORTING_DAMPING = 0.4
+_PLAIN_PAST_WEIGHT = 1.0  # one simple past-tense cue ("I waxed"), no "used to" / "years ago"
 _NUMBER_WORDS = {
     "a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0,
     "six": 6.0, "seven": 7.0, "eight": 8.0, "nine": 9.0, "ten": 10.0, "couple": 2.0,
@@ -311,8 +324,9 @@ def _apply_negation(state: _SentenceState, breaks: list[int]) -> None:
 
 def _needs_spans(matcher: Matcher) -> bool:
     """Negations need positions for their scope, positional cues for their place, context
-    cues for evidence; every other cue only needs to be present."""
-    return matcher.position != "any" or matcher.signal in ("negation", "context")
+    cues for evidence, clinician cues for the clause they cover; every other cue only needs
+    to be present."""
+    return matcher.position != "any" or matcher.signal in ("negation", "context", "clinician")
 
 
 def _weigh_signals(state: _SentenceState, data: bytes) -> None:
@@ -459,12 +473,21 @@ def _decide_sentence_stance(state: _SentenceState) -> None:
         clinic = 0.0
     has_concept = any(not hit.negated for hit in state.concept_hits)
     ongoing = signals.get("reporting_ongoing", 0.0)
-    if has_concept and any(hit.concept == _SCHEDULE_CONCEPT for hit in state.concept_hits):
-        ongoing += _SCHEDULE_REPORTING_WEIGHT
+    past = signals.get("reporting_past", 0.0)
+    recommending = signals.get("recommending", 0.0)
+    if has_concept and any(hit.concept == _SCHEDULE_CONCEPT and not hit.negated for hit in state.concept_hits):
+        if recommending > 0 and signals.get("second_person", 0.0) > 0:
+            # "You can stamp them twice a week, I do": the schedule is the advice's.
+            recommending += _SCHEDULE_REPORTING_WEIGHT
+        else:
+            ongoing += _SCHEDULE_REPORTING_WEIGHT
+        if past <= _PLAIN_PAST_WEIGHT:
+            # "I waxed every 3 weeks": a plain past tense with a schedule reports a habit; a
+            # stronger past cue ("used to", "years ago", "never again") still ends it.
+            ongoing, past = ongoing + past, 0.0
     planning = signals.get("planning", 0.0)
     if state.sentence.is_question and signals.get("first_person", 0.0) > 0:
         planning += _QUESTION_PLANNING_WEIGHT
-    past = signals.get("reporting_past", 0.0)
     if state.sentence.is_question:
         # "Can I put it on after?" holds "I put" but asks rather than reports.
         ongoing *= _QUESTION_REPORTING_DAMPING
@@ -473,7 +496,7 @@ def _decide_sentence_stance(state: _SentenceState) -> None:
         "warning": signals.get("warning", 0.0),
         "neutral": signals.get("neutral", 0.0) + signals.get("hypothetical", 0.0) + clinic,
         "planning": planning,
-        "recommending": signals.get("recommending", 0.0),
+        "recommending": recommending,
         "reporting": ongoing + past,
     }
     best = max(scores.values())
@@ -490,6 +513,9 @@ def _decide_sentence_stance(state: _SentenceState) -> None:
 
 
 _BORROW_MIN_STRENGTH = 0.8
+_STATED_PLAN_STRENGTH = 1.5  # "I'm going to" / "my plan": more than a question's cue
+_DIRECT_ADVICE_STRENGTH = 1.5
+_DIRECT_WARNING_STRENGTH = 2.0  # "don't", "please", "not worth the risk", "see a derm"
 # A clinician performing the procedure in this sentence ("get microneedling done at my derm")
 # keeps the procedure from being endorsed even when the author plans it; what the author
 # applies themselves (a drug, occlusion) is still theirs.
@@ -561,18 +587,100 @@ def _post_stance(
             )
             if not recommending_to_someone and any(state.signals.get("planning", 0) >= 1 for state in states):
                 return "planning"
+        if "planning" in stances and "reporting_ongoing" in stances and _questions_about_ongoing(states, evidence_sentences):
+            stances.discard("planning")
         for stance in ("planning", "recommending", "reporting_ongoing"):
             if stance in stances:
-                return "reporting" if stance == "reporting_ongoing" else stance
+                if stance == "reporting_ongoing":
+                    return "recommending" if _tells_reader_to_follow(states, evidence_sentences) else "reporting"
+                return stance
+        # The evidence was endorsed by a sentence that points back at it ("Do it lads."):
+        # that sentence carries the stance.
+        endorsing = [state for state in states if state.stance in RISKY_STANCES and not state.quoted and not state.borrowed]
+        if endorsing:
+            strongest = max(endorsing, key=lambda state: state.strength).stance
+            return "reporting" if strongest == "reporting_ongoing" else str(strongest)
         return "planning"
     mentioned = [state for state in states if any(hit.concept in relevant for hit in state.concept_hits)]
     if not mentioned and not thread_mentions:
         return "neutral"
-    if any(state.stance == "warning" for state in states):
+    if any(state.stance == "warning" for state in states) and not _explains_more_than_warns(states):
         return "warning"
-    if any(state.stance in ("reporting_past", "reporting_ongoing") for state in mentioned):
+    # "I use tret and Aquaphor" reports an ordinary routine: reporting is about a practice
+    # (needling, a peel at home), not about a drug or a dressing named on its own.
+    if any(
+        state.stance in ("reporting_past", "reporting_ongoing")
+        and any(hit.matcher.category and not hit.negated for hit in state.concept_hits)
+        for state in mentioned
+    ):
         return "reporting"
     return "neutral"
+
+
+def _questions_about_ongoing(states: list[_SentenceState], evidence_sentences: set[int]) -> bool:
+    """"I've been stamping weekly since August ... do I stop?": questions about a practice
+    the author already reports doing are part of the report. A plan stated outright ("I'm
+    going to", "my plan") is stronger than a question and keeps the post planning."""
+    reported = any(
+        states[index].stance == "reporting_ongoing"
+        and not states[index].borrowed
+        and states[index].strength >= 1.0
+        # the practice itself, not only a status such as being on isotretinoin
+        and any(hit.matcher.category and not hit.negated for hit in states[index].concept_hits)
+        for index in evidence_sentences
+        if index >= 0
+    )
+    if not reported:
+        return False
+    return all(
+        states[index].strength < _STATED_PLAN_STRENGTH
+        for index in evidence_sentences
+        if index >= 0 and states[index].stance == "planning"
+    )
+
+
+def _tells_reader_to_follow(states: list[_SentenceState], evidence_sentences: set[int]) -> bool:
+    """A report followed by "Do it weekly and you will see" / "Buy it, ignore the haters"
+    recommends the practice it reports, as long as the post warns about nothing."""
+    if any(state.stance == "warning" and not state.quoted for state in states):
+        return False
+    return any(
+        state.stance == "recommending"
+        and not state.borrowed
+        and not state.quoted
+        and state.strength >= 1.0
+        and _addresses_reader(state)
+        for index, state in enumerate(states)
+        if index not in evidence_sentences
+    )
+
+
+def _addresses_reader(state: _SentenceState) -> bool:
+    """"you will see", or advice cued more than once ("Try it.", "Just use a gel after": an
+    imperative and an endorsement), not a lone outcome report ("Works fine.") or a report
+    without its subject ("do it every sunday")."""
+    return state.signals.get("second_person", 0) > 0 or state.strength >= _DIRECT_ADVICE_STRENGTH
+
+
+def _explains_more_than_warns(states: list[_SentenceState]) -> bool:
+    """An explanation ("because the barrier is open, UV can trigger PIH; that's why clinics
+    ask for sun avoidance") names risks too; it is neutral when no warning addresses anyone
+    ("you", "I'd push back", "please don't") and its explaining and clinic cues outweigh its
+    warning cues over the whole post."""
+    warning = neutral = 0.0
+    for state in states:
+        if state.quoted:
+            continue
+        signals = state.signals
+        if state.stance == "warning" and (
+            signals.get("warning", 0.0) >= _DIRECT_WARNING_STRENGTH
+            or signals.get("first_person", 0.0) > 0
+            or signals.get("second_person", 0.0) > 0
+        ):
+            return False
+        warning += signals.get("warning", 0.0)
+        neutral += signals.get("neutral", 0.0) + signals.get("hypothetical", 0.0) + signals.get("clinician", 0.0)
+    return neutral >= warning
 
 
 # --- categories ----------------------------------------------------------------------------
@@ -619,12 +727,16 @@ def _classify_concepts(
     for index, state in enumerate(states):
         if state.stance == "warning":
             continue
-        risky_sentence = state.stance in RISKY_STANCES or (index in endorsed_by_next and not state.clinic)
+        contrasts, clinic_cues = _clinic_contrast(state, data) if state.clinic else ([], [])
+        risky_sentence = state.stance in RISKY_STANCES or (index in endorsed_by_next and (not state.clinic or bool(contrasts)))
         for hit in state.concept_hits:
             if hit.negated or not hit.concept:
                 continue
             supporting.setdefault(hit.concept, []).append(hit)
-            done_by_clinician = (state.clinic and hit.concept in _CLINIC_DONE_CONCEPTS) or (
+            in_clinic_clause = state.clinic and (
+                not contrasts or not clinic_cues or any(same_clause(contrasts, cue, hit.start) for cue in clinic_cues)
+            )
+            done_by_clinician = (in_clinic_clause and hit.concept in _CLINIC_DONE_CONCEPTS) or (
                 setting_is_clinic and hit.matcher.setting_ambiguous
             )
             if not done_by_clinician:
@@ -632,6 +744,15 @@ def _classify_concepts(
                 if risky_sentence:
                     endorsed.setdefault(hit.concept, []).append(hit)
     return endorsed, supporting, direct_supporting
+
+
+def _clinic_contrast(state: _SentenceState, data: bytes) -> tuple[list[int], list[int]]:
+    """Contrast breaks of a clinic sentence and where its clinician cues are: "my esthetician
+    charges 150 per session but a dermapen is 80 on amazon" puts only the session in the
+    clinic. Without a contrast the clinic covers the whole sentence."""
+    sentence = state.sentence
+    cues = [hit.start for hit in state.signal_hits if hit.matcher.signal == "clinician"]
+    return contrast_breaks(data, sentence.start, sentence.end), cues
 
 
 def _context_cue_hits(states: list[_SentenceState]) -> list[_Hit]:

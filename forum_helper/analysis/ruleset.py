@@ -37,7 +37,8 @@ logic (no pattern):
 
 Lexicon term syntax: words separated by spaces match with any run of spaces, hyphens or
 dots between them ("derma roller" matches dermaroller, derma-roller, Derma Roller); a
-trailing `*` matches any word ending ("needl*"). Matching is case-insensitive.
+trailing `*` matches any word ending ("needl*"). Matching is case-insensitive, and every
+apostrophe in a term or regex also matches the typographic one (U+2019) phones type.
 """
 
 from __future__ import annotations
@@ -282,11 +283,13 @@ def _mention_categories(
         for concept in combination.all_of + combination.any_of:
             if concept not in measured_only:
                 mentions.setdefault(concept, combination.category)
-    # Derived concepts (e.g. "isotretinoin_recent") stand for their parts.
+    # Derived concepts (e.g. "isotretinoin_recent") stand for the parts that name something
+    # (lexicon terms such as "accutane"), not for qualifiers such as "2 weeks ago".
+    named = {m.concept for m in matchers if m.kind == "lexicon"}
     for combination in combinations:
         if combination.concept and combination.concept in mentions:
             for concept in combination.all_of + combination.any_of:
-                if concept not in measured_only:
+                if concept not in measured_only and concept in named:
                     mentions.setdefault(concept, mentions[combination.concept])
     return mentions
 
@@ -356,7 +359,36 @@ def _pattern_source(rule_id: str, kind: str, data: Mapping[str, Any]) -> str:
         source = "|".join(term_to_regex(term) for term in sorted(terms, key=len, reverse=True))
     else:
         raise RulesetError(rule_id, f"a {kind} rule needs data.terms or data.regex")
-    return f"(?:{source})"
+    return f"(?:{_accept_typographic_apostrophes(source)})"
+
+
+def _accept_typographic_apostrophes(source: str) -> str:
+    """Let every apostrophe in a pattern also match the typographic one (U+2019) that phone
+    keyboards type: "don't" must match "don’t". Inside a character class the character is
+    added; elsewhere `'` becomes a two-character class."""
+    out: list[str] = []
+    in_class = False
+    index = 0
+    while index < len(source):
+        char = source[index]
+        if char == "\\" and index + 1 < len(source):
+            escaped = source[index + 1]
+            if escaped == "'":
+                out.append("'\u2019" if in_class else "['\u2019]")
+            else:
+                out.append(source[index : index + 2])
+            index += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class and source[index - 1] != "[":
+            in_class = False
+        if char == "'":
+            out.append("'\u2019" if in_class else "['\u2019]")
+        else:
+            out.append(char)
+        index += 1
+    return "".join(out)
 
 
 def _number(rule_id: str, data: Mapping[str, Any], key: str, default: float | None) -> float | None:

@@ -21,16 +21,24 @@ _CLAUSE_MARKERS = (
 )
 # Quoted material is someone else's words: Reddit/Markdown "> ", BBCode [quote], SMF
 # "Quote from: X on <date>" and vBulletin "Originally Posted by X" blocks (to a blank line),
-# and the "Q:" of a "Q: ... A: ..." answer.
+# the "Q:" of a "Q: ... A: ..." answer, a line that opens with a quotation, a question in
+# quotation marks, and speech reported in quotation marks.
 _QUOTE = re2.compile(
     r"(?m:^[ \t]*(?:>|&gt;)[^\n]*)"
     r"|(?s:\[quote[^\]]*\].*?\[/quote\])"
     r"|(?m:^[ \t]*(?:quote from:|quote:|originally posted by)[^\n]*(?:\n|$))(?s:.*?)(?:\n[ \t]*\n|$)"
     # an FAQ-style answer repeats the question it answers: "Q: ... A: ..."
-    r"|(?m:^[ \t]*Q\s*:)(?s:.*?)(?:\bA\s*:)",
+    r"|(?m:^[ \t]*Q\s*:)(?s:.*?)(?:\bA\s*:)"
+    # a line that opens with someone's words in quotation marks ("just roll 1mm bro" - no.)
+    r'|(?m:^[ \t]*"[^"\n]{12,400}")|(?m:^[ \t]*“[^”\n]{12,400}”)'
+    # a question in quotation marks is the question being answered
+    r'|"[^"\n]{8,300}\?"|“[^”\n]{8,300}\?”'
+    # reported speech: stop asking "how deep should i needle", people saying "just roll it"
+    r'|\b(?:ask(?:ing|ed|s)?|say(?:ing|s)?|said|post(?:ing|ed|s)?|writ(?:e|es|ing)|wrote|tell(?:ing|s)?|told)\s+'
+    r'(?:me\s+|us\s+|you\s+|people\s+)?(?:stuff\s+like\s+|things\s+like\s+|like\s+)?(?:"[^"\n]{8,300}"|“[^”\n]{8,300}”)',
     re2_options(),
 )
-_QUOTE_HINTS = (b">", b"uote", b"riginally", b"Q:", b"q:")
+_QUOTE_HINTS = (b">", b"uote", b"riginally", b"Q:", b"q:", b'"', "“".encode())
 _LIST_MARKER_BYTES = frozenset(b" \t\r\n-*\xe2\x80\xa2#")  # includes the bytes of the bullet •
 
 
@@ -98,6 +106,23 @@ def clause_breaks(data: bytes, start: int, end: int) -> list[int]:
     window = data[start:end].lower()
     found: list[int] = []
     for marker in _CLAUSE_MARKERS:
+        position = window.find(marker)
+        while position >= 0:
+            found.append(start + position)
+            position = window.find(marker, position + 1)
+    found.sort()
+    return found
+
+
+# Contrasts end what a clinic cue covers: "booked a peel at the salon but ordered a roller".
+_CONTRAST_MARKERS = (b" but ", b" however", b" although ", b" though ", b" whereas ", b" instead ", b";")
+
+
+def contrast_breaks(data: bytes, start: int, end: int) -> list[int]:
+    """Offsets of contrast breaks ("but", "however", ";") within data[start:end]."""
+    window = data[start:end].lower()
+    found: list[int] = []
+    for marker in _CONTRAST_MARKERS:
         position = window.find(marker)
         while position >= 0:
             found.append(start + position)
