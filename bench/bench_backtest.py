@@ -1,11 +1,14 @@
 """Benchmark the rules backtest: N stored posts (default 100,000) in a throwaway database.
 
-    .venv/bin/python bench/bench_backtest.py [--posts N] [--rule-file rule.json]
+    .venv/bin/python bench/bench_backtest.py [--posts N] [--rule-file rule.json | --change KIND ... | --all-changes]
 
 Uses DATABASE_URL when set (a throwaway `test_<name>` database is created and dropped there),
-else a temporary SQLite file. Prints one line per figure: posts, seconds, posts/s, the bare
-baseline (a plain loop over the same `.values_list` rows doing only the RE2 Set scan) and the
-ratio of the backtest's time to the baseline's.
+else a temporary SQLite file. Prints the bare baseline (a plain loop over the same
+`.values_list` rows doing only one RE2 Set scan), then one line per change: seconds (wall, with
+change_resolve), CPU seconds of this process (a forked second process is not counted), posts/s,
+the ratio to the baseline, the prefilter strategy, posts analysed and the deltas. The built-in
+changes (CHANGES) cover each kind of rule change; --verify also replays every post and says
+whether the deltas are the same.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +82,15 @@ def populate(n: int) -> None:
         )
 
 
+def _edited(rule_id: str, **data_changes: object) -> dict:
+    """The current record of a rule with some of its `data` replaced."""
+    from forum_helper.rules.models import Rule
+
+    record = Rule.objects.get(rule_id=rule_id).as_record()
+    record["data"] = {**record["data"], **data_changes}
+    return record
+
+
 def default_change() -> dict:
     """An edit of the first active categorised lexicon rule: one more term."""
     from forum_helper.rules.models import Rule
@@ -91,10 +104,40 @@ def default_change() -> dict:
     return record
 
 
+def _regex_plus(rule_id: str, extra: str) -> dict:
+    from forum_helper.rules.models import Rule
+
+    return _edited(rule_id, regex=Rule.objects.get(rule_id=rule_id).data["regex"] + "|" + extra)
+
+
+VERIFIED_KEYS = ("newly_flagged", "no_longer_flagged", "severity_changes", "rule_hits_before", "rule_hits_after", "post_version_ids")
+
+# One representative change per kind of rule change: `change_resolve` keyword arguments.
+CHANGES: dict[str, Callable[[], dict]] = {
+    "lexicon": lambda: {"record": default_change()},
+    "pattern": lambda: {"record": _regex_plus("needling.needle_verb", r"\bpoked\s+(?:it|them|my)\b")},
+    "stance_cue": lambda: {"record": _regex_plus("planning.intent_words", r"\bfixing\s+to\b")},
+    "stance_weight": lambda: {"record": _edited("warning.risk_word", weight=1.0)},
+    "person_cue": lambda: {"record": _regex_plus("person.first", r"\bmeself\b")},
+    "negation_cue": lambda: {"record": _edited("negation.cues", scope_chars=60)},
+    "combination": lambda: {"record": _edited("combo.occlusion_of_wounds", any=["needling", "ablation", "wound_state", "cell_transfer", "procedure", "friction"])},
+    "severity": lambda: {"record": _edited("severity.injury_plus_uv_or_drug", severity="medium")},
+    "explanation": lambda: {"record": _edited("explanation.home_needling", text="Home skin needling: breaks the skin barrier without a clinician.")},
+    "disable_lexicon": lambda: {"rule_id": "needling.device", "mode": "disabled"},
+    "disable_combination": lambda: {"rule_id": "combo.drug_into_wounds", "mode": "disabled"},
+    "disable_severity": lambda: {"rule_id": "severity.cell_transfer", "mode": "disabled"},
+    "shadow_stance_cue": lambda: {"rule_id": "warning.psa", "mode": "shadow"},
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, default=100_000)
-    parser.add_argument("--rule-file", type=Path, help="A proposed rule record (default: one more term on a lexicon rule).")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--rule-file", type=Path, help="A proposed rule record (default: one more term on a lexicon rule).")
+    which.add_argument("--change", action="append", choices=sorted(CHANGES), help="A built-in change of this kind (repeatable).")
+    which.add_argument("--all-changes", action="store_true", help="Every built-in change, one after the other.")
+    parser.add_argument("--verify", action="store_true", help="Also replay every post and compare the deltas (slow).")
     args = parser.parse_args()
 
     tmpdir = None
@@ -119,39 +162,47 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from forum_helper.rules.backtest import _stored_versions, BacktestFilters, backtest_compute, change_resolve, prefilter_set
+    from forum_helper.rules.backtest import BacktestFilters, _stored_versions, backtest_compute, change_resolve, prefilter_set
 
     started = time.perf_counter()
     populate(args.posts)
     print(f"setup_seconds {time.perf_counter() - started:.1f}", file=sys.stderr)
 
-    record = json.loads(args.rule_file.read_text()) if args.rule_file else default_change()
-    change = change_resolve(record=record)
+    if args.rule_file:
+        changes = {"rule_file": {"record": json.loads(args.rule_file.read_text())}}
+    else:
+        kinds = sorted(CHANGES) if args.all_changes else (args.change or ["lexicon"])
+        changes = {kind: CHANGES[kind]() for kind in kinds}
 
+    # The bare-framework baseline: the same rows, only one RE2 Set scan (of every concept).
+    change = change_resolve(**next(iter(changes.values())))
     started, cpu_started = time.perf_counter(), time.process_time()
-    result = backtest_compute(change=change, filters=BacktestFilters())
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-
-    # The bare-framework baseline: the same rows, only the RE2 Set scan.
-    started, cpu_started = time.perf_counter(), time.process_time()
-    matcher = prefilter_set(change.prefilter_patterns or ["zzzz-no-such-term"])
-    match, hits = matcher.Match, 0
-    for _pv_id, text, _thread_id, _title in (
-        _stored_versions(BacktestFilters()).values_list("pk", "raw_text", "post__thread_id", "post__thread__title").iterator(chunk_size=2000)
-    ):
+    match, hits = prefilter_set(change.baseline.patterns).Match, 0
+    rows = _stored_versions(BacktestFilters()).values_list("pk", "raw_text", "post__thread_id", "post__thread__title")
+    for _pv_id, text, _thread_id, _title in rows.iterator(chunk_size=2000):
         if match(text) is not None:
             hits += 1
     baseline, baseline_cpu = time.perf_counter() - started, time.process_time() - cpu_started
-
-    print(f"rule {change.changed_id} prefiltered={result['prefiltered']} analysed={result['analysed']} newly_flagged={result['newly_flagged']} no_longer_flagged={result['no_longer_flagged']}")
-    print(f"posts {result['scanned']}")
-    print(f"seconds {seconds:.2f}")
-    print(f"cpu_seconds {cpu:.2f} (this process; the machine may be shared)")
-    print(f"posts_per_second {result['scanned'] / seconds:.0f}")
-    print(f"baseline_seconds {baseline:.2f} (values_list + RE2 Set scan only, {hits} matches)")
+    print(f"baseline_seconds {baseline:.2f} (values_list + RE2 Set scan of every pattern, {hits} matches)")
     print(f"baseline_cpu_seconds {baseline_cpu:.2f}")
-    print(f"baseline_posts_per_second {result['scanned'] / baseline:.0f}")
-    print(f"ratio {seconds / baseline:.2f}")
+
+    for kind, change_args in changes.items():
+        started, cpu_started = time.perf_counter(), time.process_time()
+        change = change_resolve(**change_args)
+        result = backtest_compute(change=change, filters=BacktestFilters())
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        print(
+            f"{kind}: rule {change.changed_id} posts {result['scanned']} seconds {seconds:.2f} cpu_seconds {cpu:.2f} "
+            f"posts_per_second {result['scanned'] / seconds:.0f} ratio {seconds / baseline:.2f} "
+            f"strategy={result.get('strategy', '-')} analysed={result['analysed']} "
+            f"newly_flagged={result['newly_flagged']} no_longer_flagged={result['no_longer_flagged']} "
+            f"severity_changed={result['severity_changed']}",
+            flush=True,
+        )
+        if args.verify:
+            reference = backtest_compute(change=change, filters=BacktestFilters(), replay_all=True)
+            same = all(reference[key] == result[key] for key in VERIFIED_KEYS)
+            print(f"{kind}: verify {'same' if same else 'DIFFERENT'} as a full replay ({reference['seconds']:.1f} s)", flush=True)
     print(f"load_average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 

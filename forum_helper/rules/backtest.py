@@ -1,13 +1,34 @@
 """Replay a proposed rule change over stored posts: current ruleset vs the ruleset with the change.
 
-Only posts the change can affect are analysed when the changed rule's terms are known: one RE2
-Set of the old and new rule's terms scans every stored text, and a post is analysed when the set
-matches its text or the thread around it (title or another post). Other rule kinds are replayed
-over every post.
+A backtest must give the deltas a full re-analysis of every post would give, so each kind of
+change replays exactly the posts whose reading it can alter, found with one RE2 Set scan of every
+stored text (each concept's patterns, the context cues and the changed rule's own patterns):
+
+- a matcher (lexicon, pattern, measure, any cue): posts whose own text matches the changed rule
+  (or another rule of its concept) and names a concept or has one in its thread, and every post
+  whose thread holds a text with both the changed pattern and a concept;
+- a combination: posts whose own text or thread names one of its concepts (the thread only
+  counts for a post that has a concept or context cue of its own, unless the change alters which
+  concepts count as mentions of a category);
+- a severity rule: posts that can be risky (an endorsable concept that proves a category, alone
+  or through a combination); the proposed side is analysed only when the baseline is risky,
+  because severity rules are read only for risky posts;
+- an explanation: nothing is analysed, since explanation texts change no verdict.
+
+Any other change (a rule changing kind) replays every post. Thread context is built in memory
+from the scan. Above PARALLEL_MIN_POSTS the analyses are split between this process and one
+forked child (the engine is pure; the child never touches the database).
 """
 from __future__ import annotations
 
+import dataclasses
+import mmap
+import os
+import pickle
+import select
+import struct
 import time
+import traceback
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,13 +53,22 @@ ANALYSIS_WEIGHT = 10
 SAMPLE_LIMIT = 20
 MAX_STORED_IDS = 5000
 EXCERPT_CONTEXT = 160
-THREAD_CONTEXT_POSTS = 20
-# Matchers through which a post's thread can change its reading: its own concepts (lexicon,
-# pattern, measure) combine with the thread's, and a context cue borrows the thread's subject.
-CONTEXT_SENSITIVE_KINDS = frozenset({"lexicon", "pattern", "measure", "context_cue"})
+THREAD_CONTEXT_POSTS = 20  # as screening.services.post_context_build
 CONCEPT_KINDS = frozenset({"lexicon", "pattern", "measure"})  # as screening.services.post_context_build
+# Below this many posts to analyse, forking a second process costs more than it saves.
+PARALLEL_MIN_POSTS = 3000
 
 ProgressCallback = Callable[[int, int], None]
+
+
+class Strategy:
+    """Which posts a change can alter, by the kind of the changed rule (see the module docstring)."""
+
+    MATCHER = "matcher"
+    COMBINATION = "combination"
+    SEVERITY = "severity"
+    NO_VERDICT_CHANGE = "no_verdict_change"
+    REPLAY = "replay"
 
 
 @dataclass(frozen=True)
@@ -60,18 +90,20 @@ class ProposedChange:
     baseline_version: int
     # When the change leaves the rule as it is, the baseline is the ruleset without it.
     contribution: bool
-    prefilter_patterns: tuple[str, ...] | None  # None: replay every post
-    # Patterns of what lets context change a post's reading (concepts, context cues).
-    context_patterns: tuple[str, ...] = ()
-    # Patterns of concepts: the only thing the detector takes from the thread around a post.
-    concept_patterns: tuple[str, ...] = ()
+    strategy: str = Strategy.REPLAY
+    # Matcher changes: the changed rule's patterns and those of other rules of its concept.
+    changed_patterns: tuple[str, ...] = ()
+    # Combination changes: the concepts the combination names (and the parts of derived ones),
+    # and the concepts whose membership of "mentions a category" the change alters.
+    combination_concepts: frozenset[str] = frozenset()
+    mention_changed: frozenset[str] = frozenset()
 
 
 @dataclass
 class BacktestReport:
     scanned: int = 0
     analysed: int = 0
-    prefiltered: bool = False
+    strategy: str = Strategy.REPLAY
     seconds: float = 0.0
     newly_flagged: int = 0
     no_longer_flagged: int = 0
@@ -80,6 +112,21 @@ class BacktestReport:
     rule_hits_after: int = 0
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     flagged_ids: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    hits_after: list[int] = field(default_factory=list)
+
+    def merge(self, other: BacktestReport, *, sample_limit: int) -> None:
+        """Append the report of the posts that follow this report's posts."""
+        self.analysed += other.analysed
+        self.newly_flagged += other.newly_flagged
+        self.no_longer_flagged += other.no_longer_flagged
+        self.severity_changes.update(other.severity_changes)
+        self.rule_hits_before += other.rule_hits_before
+        self.rule_hits_after += other.rule_hits_after
+        self.hits_after += other.hits_after
+        for bucket, ids in other.flagged_ids.items():
+            self.flagged_ids[bucket] += ids
+        for bucket, items in other.samples.items():
+            self.samples[bucket] = (self.samples[bucket] + items)[:sample_limit]
 
     def to_dict(self, *, change: ProposedChange, precision: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -90,7 +137,8 @@ class BacktestReport:
             "contribution": change.contribution,
             "scanned": self.scanned,
             "analysed": self.analysed,
-            "prefiltered": self.prefiltered,
+            "strategy": self.strategy,
+            "prefiltered": self.strategy != Strategy.REPLAY,
             "seconds": round(self.seconds, 3),
             "posts_per_second": round(self.scanned / self.seconds) if self.seconds else None,
             "newly_flagged": self.newly_flagged,
@@ -115,16 +163,10 @@ def _effective(record: dict[str, Any] | None) -> dict[str, Any] | None:
     return {**record, "mode": RuleMode.ACTIVE}
 
 
-def rule_prefilter_patterns(*, rule_id: str, kinds: Iterable[str], compiled: Iterable[CompiledRuleset]) -> list[str] | None:
-    """RE2 sources that match wherever the change could alter a reading, or None for "anywhere".
-
-    A matcher rule (lexicon, pattern, cue, measure) changes a post's reading only where its
-    pattern, or the pattern of another rule for the same concept (a concept has one category),
-    occurs in the post or its thread. Combination, severity and explanation rules change how
-    every post is read, so those replay every post.
-    """
-    if any(kind not in MATCHER_KINDS for kind in kinds):
-        return None
+def rule_prefilter_patterns(*, rule_id: str, compiled: Iterable[CompiledRuleset]) -> list[str]:
+    """RE2 sources that match wherever a changed matcher could alter a text's reading: its own
+    pattern, and those of the other rules of its concept (a concept's category and whether it
+    counts as a mention depend on all of them)."""
     rulesets = list(compiled)
     concepts = {m.concept for r in rulesets for m in r.matchers if m.rule_id == rule_id and m.concept}
     sources = {
@@ -143,6 +185,38 @@ def prefilter_set(patterns: Iterable[str]) -> Any:
         matcher.Add(pattern)
     matcher.Compile()
     return matcher
+
+
+def _combination_concepts(records: Iterable[dict[str, Any]], rulesets: Iterable[CompiledRuleset]) -> frozenset[str]:
+    """Concepts a combination names, with the parts of every derived concept among them."""
+    concepts: set[str] = set()
+    for record in records:
+        data = record.get("data") or {}
+        concepts.update(data.get("all") or (), data.get("any") or (), data.get("anchors") or ())
+        if data.get("concept"):
+            concepts.add(data["concept"])
+    derivations = [c for ruleset in rulesets for c in ruleset.combinations if c.concept]
+    grown = True
+    while grown:
+        grown = False
+        for combo in derivations:
+            if combo.concept in concepts and not set(combo.all_of + combo.any_of) <= concepts:
+                concepts.update(combo.all_of + combo.any_of)
+                grown = True
+    return frozenset(concepts)
+
+
+def _strategy(kinds: set[str]) -> str:
+    kinds = kinds - {"explanation"}  # explanation texts change no verdict
+    if not kinds:
+        return Strategy.NO_VERDICT_CHANGE
+    if kinds == {"severity"}:
+        return Strategy.SEVERITY
+    if kinds == {"combination"}:
+        return Strategy.COMBINATION
+    if kinds <= MATCHER_KINDS:
+        return Strategy.MATCHER
+    return Strategy.REPLAY
 
 
 def change_resolve(
@@ -185,21 +259,16 @@ def change_resolve(
 
     baseline = compile_ruleset(baseline_records, version=version)
     proposed = compile_ruleset(proposed_records, version=version)
-    context_patterns = sorted(
-        {m.source for ruleset in (baseline, proposed) for m in ruleset.matchers if m.kind in CONTEXT_SENSITIVE_KINDS}
-    )
-    kinds = [side["kind"] for side in (old_run, new_run) if side is not None]
-    if kinds and all(kind == "combination" for kind in kinds):
-        # A combination needs a concept the author endorses: in the post's own words, or
-        # borrowed from the thread through a context cue in the post's own words.
-        patterns: list[str] | None = context_patterns
-    else:
-        patterns = rule_prefilter_patterns(rule_id=changed_id, kinds=kinds, compiled=(baseline, proposed))
-    if patterns:
+    sides = [side for side in (old_run, new_run) if side is not None]
+    strategy = _strategy({side["kind"] for side in sides})
+    changed_patterns: tuple[str, ...] = ()
+    if strategy == Strategy.MATCHER:
+        changed_patterns = tuple(rule_prefilter_patterns(rule_id=changed_id, compiled=(baseline, proposed)))
         try:
-            prefilter_set(patterns)
+            prefilter_set(changed_patterns)
         except Exception:  # a pattern RE2 compiles alone but not in a Set: replay everything
-            patterns = None
+            strategy = Strategy.REPLAY
+    mentions = (baseline.mention_category_of_concept, proposed.mention_category_of_concept)
     return ProposedChange(
         changed_id=changed_id,
         old_record=old,
@@ -208,15 +277,235 @@ def change_resolve(
         proposed=proposed,
         baseline_version=version,
         contribution=contribution,
-        prefilter_patterns=None if patterns is None else tuple(patterns),
-        concept_patterns=tuple(
-            sorted({m.source for ruleset in (baseline, proposed) for m in ruleset.matchers if m.kind in CONCEPT_KINDS})
-        ),
-        context_patterns=tuple(context_patterns),
+        strategy=strategy,
+        changed_patterns=changed_patterns,
+        combination_concepts=_combination_concepts(sides, (baseline, proposed)) if strategy == Strategy.COMBINATION else frozenset(),
+        mention_changed=frozenset(set(mentions[0]) ^ set(mentions[1])),
     )
 
 
-# --- the replay ----------------------------------------------------------------------------
+# --- the scan: what each stored text can bear on -----------------------------------------------
+
+
+class _Scanner:
+    """One RE2 Set over every concept pattern of both rulesets, the context and warning cues and
+    the changed rule's patterns; a text's scan is a bit mask: one bit per concept it may name
+    (derived concepts included), CUE (a context cue), WARNING (a warning cue), CHANGED (the
+    changed rule's patterns) and CHANGED_CONCEPT (CHANGED in a text that also names a concept:
+    such a text can change the concepts a reply borrows from its thread). A concept's bit is a
+    superset of the engine's reading: negation, conditions and context only remove hits."""
+
+    CUE, CHANGED, CHANGED_CONCEPT, WARNING = 1, 2, 4, 8
+
+    def __init__(self, change: ProposedChange) -> None:
+        rulesets = (change.baseline, change.proposed)
+        self._bit: dict[str, int] = {}
+        by_source: dict[str, int] = {}
+        for ruleset in rulesets:
+            for matcher in ruleset.matchers:
+                if matcher.kind in CONCEPT_KINDS and matcher.concept:
+                    by_source[matcher.source] = by_source.get(matcher.source, 0) | self.bit(matcher.concept)
+                elif matcher.kind == "context_cue":
+                    by_source[matcher.source] = by_source.get(matcher.source, 0) | self.CUE
+                elif matcher.kind == "stance_cue" and matcher.signal == "warning":
+                    by_source[matcher.source] = by_source.get(matcher.source, 0) | self.WARNING
+        for source in change.changed_patterns:
+            by_source[source] = by_source.get(source, 0) | self.CHANGED
+        # Derived concepts (sentence-scope combinations), grown in rule order like the engine.
+        self.derivations = [
+            (self.bit(combo.concept), self.mask(combo.all_of), self.mask(combo.any_of))
+            for ruleset in rulesets
+            for combo in ruleset.combinations
+            if combo.scope == "sentence" and combo.concept
+        ]
+        self.category_concepts = self.mask(c for ruleset in rulesets for c in ruleset.category_of_concept)
+        # Post-scope combinations that prove a category: (all_of, any_of, anchors) masks.
+        self.category_combinations = [
+            self.combination_masks(combo) for ruleset in rulesets for combo in ruleset.combinations if combo.scope == "post" and combo.category
+        ]
+        self.any_concept = sum(self._bit.values())
+        sources = list(by_source)
+        self._bits = [by_source[source] for source in sources]
+        self._match = prefilter_set(sources).Match if sources else (lambda text: None)
+
+    def bit(self, concept: str) -> int:
+        if concept not in self._bit:
+            self._bit[concept] = 16 << len(self._bit)
+        return self._bit[concept]
+
+    def mask(self, concepts: Iterable[str]) -> int:
+        return sum({self.bit(concept) for concept in concepts})
+
+    def combination_masks(self, combo: Any) -> tuple[int, int, int]:
+        return self.mask(combo.all_of), self.mask(combo.any_of), self.mask(combo.anchors)
+
+    def reads_thread(self, own: int) -> bool:
+        """Whether a post's verdict can depend on its thread at all. A post naming no concept and
+        without a context cue is never risky and its evidence is empty; its thread only decides
+        whether a warning in it is a low-severity mention, so without a warning cue it reads the
+        same whatever its thread says."""
+        return bool(own & (self.any_concept | self.CUE | self.WARNING))
+
+    def scan(self, text: str) -> int:
+        matched = self._match(text) if text else None
+        if not matched:
+            return 0
+        mask = 0
+        bits = self._bits
+        for index in matched:
+            mask |= bits[index]
+        if mask & self.any_concept:
+            grown = True
+            while grown:
+                grown = False
+                for derived, all_of, any_of in self.derivations:
+                    if not mask & derived and mask & all_of == all_of and (not any_of or mask & any_of):
+                        mask |= derived
+                        grown = True
+            if mask & self.CHANGED:
+                mask |= self.CHANGED_CONCEPT
+        return mask
+
+    def can_be_risky(self, own: int, thread: int) -> bool:
+        """Whether a post may prove a category: an endorsable concept that proves one, or a
+        combination with an endorsable anchor."""
+        if (own | (thread if own & self.CUE else 0)) & self.category_concepts:
+            return True
+        return any(self.can_fire(masks, own, thread) for masks in self.category_combinations)
+
+    def can_fire(self, masks: tuple[int, int, int], own: int, thread: int) -> bool:
+        """Whether a post-scope combination may fire: its concepts present in the post or its
+        thread, an anchor endorsed (the post endorses its own concepts, and its thread's only
+        through a context cue of its own)."""
+        all_of, any_of, anchors = masks
+        present = own | thread
+        endorsable = own | (thread if own & self.CUE else 0)
+        return bool(present & all_of == all_of and (not any_of or present & any_of) and endorsable & anchors)
+
+
+def _wanted(change: ProposedChange, scanner: _Scanner) -> Callable[[int, int], bool]:
+    """Whether the change can alter the verdict on a post, from its own mask and its thread's
+    (title, earlier posts, parent)."""
+    strategy = change.strategy
+    if strategy == Strategy.REPLAY:
+        return lambda own, thread: True
+    if strategy == Strategy.NO_VERDICT_CHANGE:
+        return lambda own, thread: False
+    if strategy == Strategy.SEVERITY:
+        return scanner.can_be_risky
+    any_concept, changed, changed_concept = scanner.any_concept, scanner.CHANGED, scanner.CHANGED_CONCEPT
+    reads_thread = scanner.reads_thread
+    if strategy == Strategy.MATCHER:
+        # Cues are read only in a post that names a concept or has one in its thread; a thread
+        # text with the changed pattern and a concept may change what every reply borrows.
+        return lambda own, thread: bool(
+            ((own & changed and (own | thread) & any_concept) or thread & changed_concept) and reads_thread(own)
+        )
+    mention = scanner.mask(change.mention_changed)
+    sides = [change.old_record, change.new_record]
+    derived = any(side is not None and (side.get("data") or {}).get("concept") for side in sides)
+    if derived:
+        # A derived concept counts wherever its parts are named.
+        named = scanner.mask(change.combination_concepts)
+        return lambda own, thread: bool(
+            (own & (named | mention) or (thread & (named | mention) and reads_thread(own)))
+        )
+    combinations = [
+        scanner.combination_masks(combo)
+        for ruleset in (change.baseline, change.proposed)
+        for combo in ruleset.combinations
+        if combo.rule_id == change.changed_id
+    ]
+    can_fire = scanner.can_fire
+    # A category combination changes a verdict only where it may fire on either side, or where
+    # the change alters which concepts count as mentions of a category.
+    return lambda own, thread: bool(
+        any(can_fire(masks, own, thread) for masks in combinations)
+        or own & mention
+        or (thread & mention and reads_thread(own))
+    )
+
+
+@dataclass
+class _Scan:
+    # Every post of the threads involved: thread id -> [(position, post id)], ordered as screening
+    # orders a thread (position, then id; posts without a position last).
+    threads: dict[int, list[tuple[int | None, int]]] = field(default_factory=lambda: defaultdict(list))
+    masks: dict[int, int] = field(default_factory=dict)  # post id -> scan mask
+    texts: dict[int, str] = field(default_factory=dict)  # post id -> text, for texts naming a concept
+    other_texts: dict[int, str] = field(default_factory=dict)  # covered posts' other texts, when asked
+    titles: dict[int, tuple[str, int]] = field(default_factory=dict)  # thread id -> (title, mask)
+    # The posts the backtest covers: (post version id, post id, thread id, position, parent id, role).
+    rows: list[tuple[int, int, int, int | None, int | None, str]] = field(default_factory=list)
+
+
+_SCAN_FIELDS = ("pk", "raw_text", "post_id", "post__thread_id", "post__position", "post__parent_id", "post__author_role", "post__thread__title")
+
+
+def _scan(
+    versions: QuerySet[PostVersion], filtered: bool, scanner: _Scanner, keep_all_texts: bool, tick: Callable[[], None]
+) -> _Scan:
+    """Read every covered post once (and, under a filter, the rest of their threads: a reply's
+    context may lie outside the date range)."""
+    scan = _Scan()
+    any_concept = scanner.any_concept
+
+    def read(queryset: QuerySet[PostVersion], covered: bool) -> None:
+        for pv_id, text, post_id, thread_id, position, parent_id, role, title in queryset.values_list(*_SCAN_FIELDS).iterator(
+            chunk_size=CHUNK_SIZE
+        ):
+            mask = scanner.scan(text)
+            scan.masks[post_id] = mask
+            if mask & any_concept:
+                scan.texts[post_id] = text
+            elif covered and keep_all_texts:
+                scan.other_texts[post_id] = text
+            scan.threads[thread_id].append((position, post_id))
+            if thread_id not in scan.titles:
+                scan.titles[thread_id] = (title or "", scanner.scan(title or ""))
+            if covered:
+                scan.rows.append((pv_id, post_id, thread_id, position, parent_id, role))
+                tick()
+
+    read(versions.order_by("pk"), True)
+    if filtered:
+        current = PostVersion.objects.filter(version=F("post__current_version"))
+        read(current.filter(post__thread_id__in=versions.values("post__thread_id")).exclude(pk__in=versions.values("pk")), False)
+    for posts in scan.threads.values():
+        posts.sort(key=lambda item: (item[0] is None, item[0] or 0, item[1]))
+    return scan
+
+
+def _thread_masks(scan: _Scan) -> dict[int, int]:
+    """Post id -> the union of the masks of everything its context may hold: the title, every
+    earlier post (all of them, not only the 20 screening reads: a superset) and its parent."""
+    result: dict[int, int] = {}
+    for thread_id, posts in scan.threads.items():
+        title_mask = scan.titles[thread_id][1]
+        masks = [scan.masks[post_id] for _, post_id in posts]
+        before = title_mask  # masks of posts with a lower position
+        index = 0
+        while index < len(posts):
+            position = posts[index][0]
+            if position is None:  # a post without a position is read with all its thread
+                suffix = [0] * (len(posts) + 1)
+                for back in range(len(posts) - 1, -1, -1):
+                    suffix[back] = suffix[back + 1] | masks[back]
+                prefix = title_mask
+                for at, (_, post_id) in enumerate(posts):
+                    if at >= index:
+                        result[post_id] = prefix | suffix[at + 1]
+                    prefix |= masks[at]
+                break
+            group_end = index
+            while group_end < len(posts) and posts[group_end][0] == position:
+                group_end += 1
+            for _, post_id in posts[index:group_end]:
+                result[post_id] = before
+            for _, post_id in posts[index:group_end]:
+                before |= scan.masks[post_id]
+            index = group_end
+    return result
 
 
 def _stored_versions(filters: BacktestFilters) -> QuerySet[PostVersion]:
@@ -230,65 +519,43 @@ def _stored_versions(filters: BacktestFilters) -> QuerySet[PostVersion]:
     return versions
 
 
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def _contexts_for(rows: list[tuple], has_concept: Callable[[str], bool]) -> dict[int, PostContext]:
-    """Thread contexts for a chunk of candidate rows, built with one query.
+# --- contexts ------------------------------------------------------------------------------
 
-    The same posts as screening.services.post_context_build picks (title, parent, up to 20
-    earlier posts), minus texts without any concept and repeated texts: the detector only
-    takes the set of concepts from context, so those change nothing and only cost a read.
-    """
-    thread_ids = {row[4] for row in rows}
-    by_thread: dict[int, list[tuple[int | None, int, str]]] = defaultdict(list)
-    text_by_post: dict[int, str] = {}
-    thread_posts = (
-        PostVersion.objects.filter(version=F("post__current_version"), post__thread_id__in=thread_ids)
-        .values_list("post__thread_id", "post__position", "post_id", "raw_text")
-        .iterator(chunk_size=CHUNK_SIZE)
+
+def _context(
+    *, thread: Iterable[tuple[int | None, int]], title: str, post_id: int, position: int | None,
+    parent_id: int | None, texts: dict[int, str],
+) -> PostContext:
+    """The same posts as screening.services.post_context_build picks (title, parent, up to 20
+    earlier posts), minus texts without any concept (`texts` holds only those): the detector
+    takes nothing else from a thread, so they change nothing and only cost a read."""
+    earlier: list[int] = []
+    for other_position, other_post_id in thread:
+        if len(earlier) >= THREAD_CONTEXT_POSTS:
+            break
+        if other_post_id == post_id:
+            continue
+        if position is not None and (other_position is None or other_position >= position):
+            continue
+        earlier.append(other_post_id)
+    parent: int | None = None
+    if parent_id is not None:
+        parent = parent_id
+    elif position and position > 1 and earlier:
+        parent = earlier[0]
+    return PostContext(
+        thread_title=title,
+        parent_text=texts.get(parent, "") if parent is not None else "",
+        thread_posts=tuple(texts[other] for other in earlier if other != parent and other in texts),
     )
-    for thread_id, position, post_id, text in thread_posts:
-        by_thread[thread_id].append((position, post_id, text))
-        text_by_post[post_id] = text
-    for posts in by_thread.values():
-        posts.sort(key=lambda item: (item[0] is None, item[0] or 0, item[1]))
-    missing_parents = {row[7] for row in rows if row[7] is not None and row[7] not in text_by_post}
-    if missing_parents:
-        parents = PostVersion.objects.filter(version=F("post__current_version"), post_id__in=missing_parents)
-        text_by_post.update(parents.values_list("post_id", "raw_text"))
-    relevant: dict[int, bool] = {}  # post id -> its text names a concept
 
-    def keep(post_id: int) -> bool:
-        if post_id not in relevant:
-            relevant[post_id] = has_concept(text_by_post[post_id])
-        return relevant[post_id]
 
-    contexts: dict[int, PostContext] = {}
-    for pv_id, _text, _role, title, thread_id, position, post_id, parent_id in rows:
-        earlier: list[int] = []
-        for other_position, other_post_id, _other_text in by_thread.get(thread_id, ()):
-            if len(earlier) >= THREAD_CONTEXT_POSTS:
-                break
-            if other_post_id == post_id:
-                continue
-            if position is not None and (other_position is None or other_position >= position):
-                continue
-            earlier.append(other_post_id)
-        parent: int | None = None
-        if parent_id is not None and parent_id in text_by_post:
-            parent = parent_id
-        elif position and position > 1 and earlier:
-            parent = earlier[0]
-        kept = [other for other in earlier if other != parent and keep(other)]
-        contexts[pv_id] = PostContext(
-            thread_title=title if title and has_concept(title) else "",
-            parent_text=text_by_post[parent] if parent is not None and keep(parent) else "",
-            thread_posts=tuple(text_by_post[other] for other in kept),
-        )
-    return contexts
+# --- the replay ----------------------------------------------------------------------------
 
 
 def _sample(pv_id: int, text: str, analysis: Analysis, rule_id: str, before: Analysis, after: Analysis) -> dict:
@@ -314,43 +581,147 @@ def _sample(pv_id: int, text: str, analysis: Analysis, rule_id: str, before: Ana
     }
 
 
-def _candidates(change: ProposedChange, versions: QuerySet[PostVersion], tick: Callable[[], None]) -> list[int]:
-    """Ids of the post versions whose reading the change can alter.
+_Item = tuple[int, str, str, PostContext]  # post version id, text, author role, context
 
-    A post is a candidate when the changed rule's patterns match its own text, or when they
-    match its thread (the title, or an earlier post) and the post itself holds something
-    context can act on (a concept or a context cue: a post without either reads the same
-    whatever its thread says).
-    """
-    if not change.prefilter_patterns:
-        return []
-    match = prefilter_set(change.prefilter_patterns).Match
-    context_match = prefilter_set(change.context_patterns).Match if change.context_patterns else (lambda text: None)
-    candidates: list[int] = []
-    # thread id -> lowest position of a post that matches (None: a post without a position).
-    first_match: dict[int, float] = {}
-    # Posts that match only through their thread: (id, thread id, position).
-    maybe: list[tuple[int, int, float]] = []
-    title_match: dict[int, bool] = {}
-    rows = versions.values_list("pk", "raw_text", "post__thread_id", "post__thread__title", "post__position")
-    for pv_id, text, thread_id, title, position in rows.iterator(chunk_size=CHUNK_SIZE):
-        where = float(position) if position is not None else float("inf")
-        if match(text) is not None:
-            candidates.append(pv_id)
-            # A post without a position is read with every other post of its thread.
-            first_match[thread_id] = min(first_match.get(thread_id, float("inf")), where if position is not None else -1.0)
-        elif context_match(text) is not None:
-            maybe.append((pv_id, thread_id, where))
-            if thread_id not in title_match:
-                title_match[thread_id] = bool(title) and match(title) is not None
-        tick()
-    for pv_id, thread_id, where in maybe:
-        if title_match.get(thread_id) or first_match.get(thread_id, float("inf")) < where or (
-            where == float("inf") and thread_id in first_match
-        ):
-            candidates.append(pv_id)
-    candidates.sort()
-    return candidates
+
+def _replay(
+    items: list[_Item], change: ProposedChange, *, sample_limit: int, analysed: Callable[[int], None]
+) -> BacktestReport:
+    """Analyse each post with both rulesets and tally the differences. Under a severity change
+    the proposed side is read only for posts the baseline finds risky: severity rules are read
+    for nothing else, and add nothing but the severity (and its rule id)."""
+    report = BacktestReport()
+    rule_id = change.changed_id
+    severity_only = change.strategy == Strategy.SEVERITY
+    for number, (pv_id, text, role, context) in enumerate(items, start=1):
+        post_input = PostInput(text=text, author_role=role)
+        before = analyze(post_input, context, change.baseline)
+        after = before if severity_only and not before.risky else analyze(post_input, context, change.proposed)
+        report.analysed += 1
+        if rule_id in before.rule_ids:
+            report.rule_hits_before += 1
+        if rule_id in after.rule_ids:
+            report.rule_hits_after += 1
+            report.hits_after.append(pv_id)
+        bucket = None
+        if after.risky and not before.risky:
+            report.newly_flagged += 1
+            bucket, shown = "newly_flagged", after
+        elif before.risky and not after.risky:
+            report.no_longer_flagged += 1
+            bucket, shown = "no_longer_flagged", before
+        elif before.severity != after.severity:
+            report.severity_changes[f"{before.severity}->{after.severity}"] += 1
+            # Highlight the changed rule where it fired: after an edit, or before a removal.
+            bucket, shown = "severity_changed", after if rule_id in after.rule_ids else before
+        elif rule_id in after.rule_ids and after.risky:
+            bucket, shown = "rule_hits", after
+        if bucket is not None:
+            report.flagged_ids[bucket].append(pv_id)
+            if len(report.samples[bucket]) < sample_limit:
+                report.samples[bucket].append(_sample(pv_id, text, shown, rule_id, before, after))
+        if number % 100 == 0:
+            analysed(100)
+    analysed(len(items) % 100)
+    return report
+
+
+def _replay_forked(
+    items: list[_Item], change: ProposedChange, *, sample_limit: int, analysed: Callable[[int], None]
+) -> BacktestReport:
+    """The second half of the posts in a forked child, the first half here. The child only runs
+    the pure engine on data it inherited; it reports its count through shared memory and its
+    report through a pipe, and leaves with os._exit (it never touches the database connection)."""
+    half = len(items) // 2
+    counter = mmap.mmap(-1, 8)
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child (its result is checked in the parent)
+        status = 0
+        try:
+            os.close(read_fd)
+            done = 0
+
+            def count(step: int) -> None:
+                nonlocal done
+                done += step
+                struct.pack_into("q", counter, 0, done)
+
+            try:
+                payload = pickle.dumps(("ok", _replay(items[half:], change, sample_limit=sample_limit, analysed=count)))
+            except BaseException:
+                payload = pickle.dumps(("error", traceback.format_exc()))
+            with os.fdopen(write_fd, "wb") as out:
+                out.write(payload)
+        except BaseException:
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    child_seen = 0
+
+    def child_progress() -> None:
+        nonlocal child_seen
+        now = struct.unpack_from("q", counter, 0)[0]
+        if now > child_seen:
+            analysed(now - child_seen)
+            child_seen = now
+
+    def own_progress(step: int) -> None:
+        analysed(step)
+        child_progress()
+
+    try:
+        report = _replay(items[:half], change, sample_limit=sample_limit, analysed=own_progress)
+        chunks: list[bytes] = []
+        while True:
+            ready, _, _ = select.select([read_fd], [], [], 0.5)
+            child_progress()
+            if ready:
+                chunk = os.read(read_fd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        os.waitpid(pid, 0)
+        pid = 0
+        child_progress()
+    finally:
+        os.close(read_fd)
+        if pid:
+            os.waitpid(pid, 0)
+        counter.close()
+    if not chunks:
+        raise RuntimeError("the backtest's second process ended without a result")
+    outcome, value = pickle.loads(b"".join(chunks))
+    if outcome != "ok":
+        raise RuntimeError(f"the backtest's second process failed:\n{value}")
+    report.merge(value, sample_limit=sample_limit)
+    return report
+
+
+def _items(scan: _Scan, chosen: list[tuple[int, int, int, int | None, int | None, str]], scanner: _Scanner) -> Iterator[_Item]:
+    """The posts to analyse with their contexts, built from the scan (texts the scan did not
+    keep are read by id, a chunk at a time)."""
+    texts = scan.texts  # only texts naming a concept: the context never needs the others
+    missing_parents = {row[4] for row in chosen if row[4] is not None and row[4] not in scan.masks}
+    if missing_parents:  # a parent outside the scanned threads
+        parents = PostVersion.objects.filter(version=F("post__current_version"), post_id__in=missing_parents)
+        for post_id, text in parents.values_list("post_id", "raw_text"):
+            scan.masks[post_id] = mask = scanner.scan(text)
+            if mask & scanner.any_concept:
+                texts[post_id] = text
+    titles = {thread_id: title if mask & scanner.any_concept else "" for thread_id, (title, mask) in scan.titles.items()}
+    for chunk in _chunks(chosen, CHUNK_SIZE):
+        own = scan.other_texts
+        unread = [row[0] for row in chunk if row[1] not in texts and row[1] not in own]
+        if unread:
+            own = dict(PostVersion.objects.filter(pk__in=unread).values_list("post_id", "raw_text"))
+        for pv_id, post_id, thread_id, position, parent_id, role in chunk:
+            context = _context(
+                thread=scan.threads[thread_id], title=titles[thread_id], post_id=post_id, position=position,
+                parent_id=parent_id if parent_id in scan.masks else None, texts=texts,
+            )
+            yield pv_id, texts[post_id] if post_id in texts else own[post_id], role, context
 
 
 def backtest_compute(
@@ -359,83 +730,63 @@ def backtest_compute(
     filters: BacktestFilters = BacktestFilters(),
     progress: ProgressCallback | None = None,
     sample_limit: int = SAMPLE_LIMIT,
+    replay_all: bool = False,
+    parallel: bool = True,
 ) -> dict[str, Any]:
-    """Replay the change over the latest version of every stored post matching the filters."""
+    """Replay the change over the latest version of every stored post matching the filters.
+
+    replay_all analyses every post whatever the change (the reference the prefilters must equal);
+    parallel=False keeps the analyses in this process.
+    """
     started = time.perf_counter()
-    report = BacktestReport()
+    strategy = Strategy.REPLAY if replay_all else change.strategy
+    change = dataclasses.replace(change, strategy=strategy)
+    report = BacktestReport(strategy=strategy)
     versions = _stored_versions(filters)
     total_rows = versions.count()
     report.scanned = total_rows
     done = 0
+    total = total_rows * (1 + ANALYSIS_WEIGHT)
 
-    def tick(step: int, total: int) -> None:
+    def tick(step: int) -> None:
         nonlocal done
         before = done // PROGRESS_EVERY
         done += step
         if progress is not None and (done // PROGRESS_EVERY != before or done >= total):
-            progress(done, total)
+            progress(min(done, total), total)
 
-    if change.prefilter_patterns is not None:
-        report.prefiltered = True
-        candidate_ids = _candidates(change, versions, lambda: tick(1, total_rows * (1 + ANALYSIS_WEIGHT)))
-        total = total_rows + ANALYSIS_WEIGHT * len(candidate_ids)
-    else:
-        candidate_ids = list(versions.order_by("pk").values_list("pk", flat=True))
-        total = ANALYSIS_WEIGHT * len(candidate_ids)
     if progress is not None:
-        progress(done, total)
-
-    rule_id = change.changed_id
-    hits_after: list[int] = []
-    concept_match = prefilter_set(change.concept_patterns).Match if change.concept_patterns else None
-
-    def has_concept(text: str) -> bool:
-        return concept_match is not None and bool(text) and concept_match(text) is not None
-
-    for chunk in _chunks(candidate_ids, CHUNK_SIZE):
-        rows = list(
-            PostVersion.objects.filter(pk__in=chunk)
-            .order_by("pk")
-            .values_list(
-                "pk", "raw_text", "post__author_role", "post__thread__title", "post__thread_id",
-                "post__position", "post_id", "post__parent_id",
-            )
-        )
-        contexts = _contexts_for(rows, has_concept)
-        for row in rows:
-            pv_id, text, role = row[0], row[1], row[2]
-            post_input = PostInput(text=text, author_role=role)
-            before = analyze(post_input, contexts[pv_id], change.baseline)
-            after = analyze(post_input, contexts[pv_id], change.proposed)
-            report.analysed += 1
-            if rule_id in before.rule_ids:
-                report.rule_hits_before += 1
-            if rule_id in after.rule_ids:
-                report.rule_hits_after += 1
-                hits_after.append(pv_id)
-            bucket = None
-            if after.risky and not before.risky:
-                report.newly_flagged += 1
-                bucket, shown = "newly_flagged", after
-            elif before.risky and not after.risky:
-                report.no_longer_flagged += 1
-                bucket, shown = "no_longer_flagged", before
-            elif before.severity != after.severity:
-                report.severity_changes[f"{before.severity}->{after.severity}"] += 1
-                # Highlight the changed rule where it fired: after an edit, or before a removal.
-                bucket, shown = "severity_changed", after if rule_id in after.rule_ids else before
-            elif rule_id in after.rule_ids and after.risky:
-                bucket, shown = "rule_hits", after
-            if bucket is not None:
-                report.flagged_ids[bucket].append(pv_id)
-                if len(report.samples[bucket]) < sample_limit:
-                    report.samples[bucket].append(_sample(pv_id, text, shown, rule_id, before, after))
-            tick(ANALYSIS_WEIGHT, total)
+        progress(0, total)
+    if strategy != Strategy.NO_VERDICT_CHANGE:
+        scanner = _Scanner(change)
+        filtered = any(value is not None and value != "" for value in (filters.since, filters.until, filters.source))
+        scan = _scan(versions, filtered, scanner, strategy == Strategy.REPLAY, lambda: tick(1))
+        wanted = _wanted(change, scanner)
+        thread_masks = _thread_masks(scan)
+        masks = scan.masks
+        chosen = [
+            row
+            for row in scan.rows
+            if wanted(masks[row[1]], thread_masks[row[1]] | (masks.get(row[4], -1) if row[4] is not None else 0))
+        ]
+        total = total_rows + ANALYSIS_WEIGHT * len(chosen)
+        items = list(_items(scan, chosen, scanner))
+        del scan, thread_masks
+        replay = _replay_forked if parallel and len(items) >= PARALLEL_MIN_POSTS and _can_fork() else _replay
+        report_part = replay(items, change, sample_limit=sample_limit, analysed=lambda count: tick(ANALYSIS_WEIGHT * count))
+        report_part.scanned, report_part.strategy = report.scanned, report.strategy
+        report = report_part
+    else:
+        total = total_rows
     if progress is not None:
         progress(total, total)
     report.seconds = time.perf_counter() - started
-    precision = _precision_estimate(report=report, hits_after=hits_after)
+    precision = _precision_estimate(report=report, hits_after=report.hits_after)
     return report.to_dict(change=change, precision=precision)
+
+
+def _can_fork() -> bool:
+    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
 
 
 def _precision_estimate(*, report: BacktestReport, hits_after: list[int]) -> dict[str, Any]:

@@ -1,9 +1,9 @@
-import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
+from forum_helper.analysis import PostInput
 from forum_helper.core.exceptions import ApplicationError
 from forum_helper.core.models import AuditLog
 from forum_helper.rules import backtest, selectors, services
@@ -135,7 +135,7 @@ def test_the_prefilter_gives_the_same_deltas_as_replaying_every_post(posts, sour
 
     resolved = change_resolve(**change)
     prefiltered = backtest_compute(change=resolved)
-    replayed = backtest_compute(change=dataclasses.replace(resolved, prefilter_patterns=None))
+    replayed = backtest_compute(change=resolved, replay_all=True)
 
     assert prefiltered["prefiltered"] is True
     assert replayed["prefiltered"] is False and replayed["analysed"] == replayed["scanned"]
@@ -223,27 +223,28 @@ def test_precision_uses_real_moderator_decisions_when_the_model_exists(admin_use
 
 
 def test_backtest_contexts_read_the_same_as_the_screening_context(source, posts):
-    from forum_helper.analysis import PostInput, analyze
+    from forum_helper.analysis import analyze
     from forum_helper.intake.models import PostVersion
     from forum_helper.screening.services import post_context_build
 
     thread = posts["planning"].post.thread
     for text in ("I am going to do it every week too, how deep should I go?", "Thanks!", "I'm planning to try it every 3 days."):
         stored_post(source, text, thread=thread)
+    unpositioned = stored_post(source, "Same here, I keep increasing the time.", thread=thread).post
+    unpositioned.position = None
+    unpositioned.parent = posts["planning"].post
+    unpositioned.save()
     _corpus_threads(source)
     change = change_resolve(record=ZAPWAND_RULE)
-    concept = backtest.prefilter_set(change.concept_patterns).Match
-    rows = list(
-        PostVersion.objects.order_by("pk").values_list(
-            "pk", "raw_text", "post__author_role", "post__thread__title", "post__thread_id",
-            "post__position", "post_id", "post__parent_id",
-        )
-    )
+    scanner = backtest._Scanner(change)
+    scan = backtest._scan(backtest._stored_versions(BacktestFilters()), False, scanner, False, lambda: None)
 
-    contexts = backtest._contexts_for(rows, lambda text: bool(text) and concept(text) is not None)
+    items = list(backtest._items(scan, scan.rows, scanner))
 
-    for row in rows:
-        post_version = PostVersion.objects.select_related("post__thread", "post__parent").get(pk=row[0])
-        post_input = PostInput(text=row[1], author_role=row[2])
+    assert len(items) == PostVersion.objects.count()
+    for pv_id, text, role, context in items:
+        post_version = PostVersion.objects.select_related("post__thread", "post__parent").get(pk=pv_id)
+        post_input = PostInput(text=text, author_role=role)
+        assert text == post_version.raw_text
         expected = analyze(post_input, post_context_build(post=post_version.post), change.proposed)
-        assert analyze(post_input, contexts[row[0]], change.proposed) == expected
+        assert analyze(post_input, context, change.proposed) == expected

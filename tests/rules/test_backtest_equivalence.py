@@ -1,0 +1,224 @@
+"""Every kind of rule change: the backtest's deltas equal a full re-analysis of every stored post.
+
+The reference reads each post the way screening does (services.post_context_build) with both
+rulesets; the backtest is run through `manage.py backtest_rule --json`, so its prefilters,
+in-memory thread contexts and (when forced) its forked second process are all on the path.
+"""
+import json
+from collections import Counter
+from io import StringIO
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from forum_helper.analysis import PostInput, analyze
+from forum_helper.intake.models import Post, PostVersion, Thread
+from forum_helper.rules import backtest
+from forum_helper.rules.backtest import BacktestFilters, change_resolve
+from forum_helper.rules.models import Rule
+from forum_helper.screening.services import post_context_build
+from tests.rules.conftest import ZAPWAND_POST, ZAPWAND_RULE, stored_post
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Threads written to reach the corners of context: a warning under a mention (a low-severity post
+# naming nothing), a reply that takes up the thread's practice through a context cue, a quote,
+# a staff author, posts without a position, an explicit parent, texts repeated across threads.
+THREADS: list[tuple[str, list[str | dict[str, Any]]]] = [
+    ("zapwand plans", [ZAPWAND_POST, "Please don't, it's dangerous.", "I am going to do it every week too, how deep should I go?", "Thanks, good luck with your skin!"]),
+    ("Home UVB for vitiligo", ["I've been doing 30 seconds of home UVB on my vitiligo patches every other day.", "Same here, I keep increasing the time.", "Please don't increase it without a derm, you risk burns."]),
+    ("Needling after tretinoin?", ["I dermarolled last night with a 1mm roller.", "Can I put tretinoin on right after?", "No. Wait at least a week.", {"text": "> Can I put tretinoin on right after?\nYes, it absorbs better, go for it.", "role": "staff"}]),
+    ("Skin talk", ["Sunscreen every day is the one thing that actually made a difference for me.", "Does anyone know if niacinamide and vitamin C can be used together?", "Never again, I'm not going to microneedle at home.", "Careful, that's risky."]),
+    ("Accutane and peels", ["I stopped accutane 2 months ago, planning a TCA peel at home this weekend.", "Don't, wait six months.", {"text": "Me too, I'm gonna do it as well.", "position": None}]),
+    ("Occlusion", ["After needling I put vaseline and cling film over my face overnight.", {"text": "I do the same, it helps a lot.", "parent": 0}]),
+]
+
+RULE_EDITS: dict[str, Any] = {
+    "new-lexicon": lambda: {"record": ZAPWAND_RULE},
+    "lexicon-term": lambda: {"record": _edited("needling.device", terms=_data("needling.device")["terms"] + ["zapwand"])},
+    "pattern-edit": lambda: {"record": _edited("needling.needle_verb", regex=_data("needling.needle_verb")["regex"] + r"|\bpoked\s+(?:it|them|my)\b")},
+    "disable-pattern": lambda: {"rule_id": "uv.sun_dosed", "mode": "disabled"},
+    "disable-measure": lambda: {"rule_id": "schedule.every_n_days", "mode": "disabled"},
+    "stance-cue-edit": lambda: {"record": _edited("planning.intent_words", regex=_data("planning.intent_words")["regex"] + r"|\bkeep\s+increasing\b")},
+    "stance-weight": lambda: {"record": _edited("warning.risk_word", weight=2.0)},
+    "disable-warning-cue": lambda: {"rule_id": "warning.dont", "mode": "disabled"},
+    "negation-scope": lambda: {"record": _edited("negation.cues", scope_chars=5)},
+    "person-cue-edit": lambda: {"record": _edited("person.first", regex=r"\b(?:i|i'm|im|my|me)\b")},
+    "disable-context-cue": lambda: {"rule_id": "context.agreement", "mode": "disabled"},
+    "combination-edit": lambda: {"record": _edited("combo.occlusion_of_wounds", any=_data("combo.occlusion_of_wounds")["any"] + ["friction"])},
+    "combination-window": lambda: {"record": _edited("combo.drug_into_wounds", window=0)},
+    "disable-combination": lambda: {"rule_id": "combo.drug_into_wounds", "mode": "disabled"},
+    "disable-derived-combination": lambda: {"rule_id": "iso.recent", "mode": "disabled"},
+    "severity-edit": lambda: {"record": _edited("severity.injury_plus_uv_or_drug", severity="medium")},
+    "severity-staff": lambda: {"record": _edited("severity.staff_recommending", author_roles=["staff", "member"])},
+    "disable-severity": lambda: {"rule_id": "severity.cell_transfer", "mode": "disabled"},
+    "explanation-edit": lambda: {"record": _edited("explanation.home_needling", text="Home needling.")},
+    "shadow-mode": lambda: {"rule_id": "warning.psa", "mode": "shadow"},
+}
+
+
+def _data(rule_id: str) -> dict[str, Any]:
+    return dict(Rule.objects.get(rule_id=rule_id).data)
+
+
+def _edited(rule_id: str, **changes: Any) -> dict[str, Any]:
+    record = Rule.objects.get(rule_id=rule_id).as_record()
+    record["data"] = {**record["data"], **changes}
+    return record
+
+
+def _store_threads(source) -> None:
+    for number, (title, posts) in enumerate(THREADS):
+        thread = Thread.objects.create(source=source, external_id=f"crafted{number}", title=title)
+        stored: list[PostVersion] = []
+        for item in posts:
+            item = {"text": item} if isinstance(item, str) else item
+            version = stored_post(source, item["text"], thread=thread)
+            post = version.post
+            if "position" in item:
+                post.position = item["position"]
+            if "role" in item:
+                post.author_role = item["role"]
+            if "parent" in item:
+                post.parent = stored[item["parent"]].post
+            post.save()
+            stored.append(version)
+
+
+def _corpus_threads(source) -> None:
+    for number, line in enumerate((ROOT / "fixtures/analysis/corpus/dev.jsonl").read_text().splitlines()):
+        case = json.loads(line)
+        thread = Thread.objects.create(source=source, external_id=f"corpus{number}", title=case.get("thread_title", ""))
+        if case.get("parent_text"):
+            stored_post(source, case["parent_text"], thread=thread)
+        version = stored_post(source, case["text"], thread=thread)
+        if case.get("author_role") == "staff":
+            Post.objects.filter(pk=version.post_id).update(author_role="staff")
+
+
+@pytest.fixture
+def stored(source) -> None:
+    _store_threads(source)
+    _corpus_threads(source)
+
+
+def _reference(change_args: dict[str, Any], filters: BacktestFilters = BacktestFilters()) -> dict[str, Any]:
+    """A full re-analysis: every covered post, read with screening's context, under both rulesets."""
+    change = change_resolve(**change_args)
+    versions = backtest._stored_versions(filters).select_related("post__thread", "post__parent").order_by("pk")
+    ids: dict[str, list[int]] = {"newly_flagged": [], "no_longer_flagged": [], "severity_changed": [], "rule_hits": []}
+    severity: Counter = Counter()
+    hits = [0, 0]
+    for version in versions:
+        post_input = PostInput(text=version.raw_text, author_role=version.post.author_role)
+        context = post_context_build(post=version.post)
+        before = analyze(post_input, context, change.baseline)
+        after = analyze(post_input, context, change.proposed)
+        hits[0] += change.changed_id in before.rule_ids
+        hits[1] += change.changed_id in after.rule_ids
+        if after.risky and not before.risky:
+            ids["newly_flagged"].append(version.pk)
+        elif before.risky and not after.risky:
+            ids["no_longer_flagged"].append(version.pk)
+        elif before.severity != after.severity:
+            severity[f"{before.severity}->{after.severity}"] += 1
+            ids["severity_changed"].append(version.pk)
+        elif change.changed_id in after.rule_ids and after.risky:
+            ids["rule_hits"].append(version.pk)
+    return {
+        "newly_flagged": len(ids["newly_flagged"]),
+        "no_longer_flagged": len(ids["no_longer_flagged"]),
+        "severity_changes": dict(sorted(severity.items())),
+        "rule_hits_before": hits[0],
+        "rule_hits_after": hits[1],
+        "post_version_ids": {key: value for key, value in ids.items() if value},
+    }
+
+
+def _command(tmp_path, change_args: dict[str, Any], *extra: str) -> dict[str, Any]:
+    if "record" in change_args:
+        rule_file = tmp_path / "rule.json"
+        rule_file.write_text(json.dumps(change_args["record"]))
+        args = ["--rule-file", str(rule_file)]
+    else:
+        args = ["--rule-id", change_args["rule_id"], "--mode", change_args["mode"]]
+    out = StringIO()
+    call_command("backtest_rule", *args, *extra, "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def _deltas(result: dict[str, Any]) -> dict[str, Any]:
+    keys = ("newly_flagged", "no_longer_flagged", "severity_changes", "rule_hits_before", "rule_hits_after", "post_version_ids")
+    return {key: result[key] for key in keys}
+
+
+@pytest.mark.parametrize("kind", sorted(RULE_EDITS))
+def test_the_backtest_gives_the_deltas_of_a_full_reanalysis(tmp_path, stored, kind):
+    change_args = RULE_EDITS[kind]()
+
+    result = _command(tmp_path, change_args)
+
+    assert _deltas(result) == _reference(change_args)
+    assert result["strategy"] != "replay"
+    assert result["analysed"] < result["scanned"]
+
+
+def test_the_reference_sees_changes_for_most_kinds(stored):
+    # Guards the comparison above against passing because nothing ever changes.
+    changed = [kind for kind, args in RULE_EDITS.items() if set(_reference(args())["post_version_ids"]) - {"rule_hits"}]
+
+    assert len(changed) >= 8, changed
+
+
+def test_a_warning_under_a_mention_is_replayed_when_the_thread_changes(tmp_path, source):
+    # The reply names nothing itself: its severity (none -> low) comes from the thread alone.
+    thread = stored_post(source, ZAPWAND_POST).post.thread
+    reply = stored_post(source, "Please don't, it's dangerous.", thread=thread)
+
+    result = _command(tmp_path, {"record": ZAPWAND_RULE})
+
+    assert result["severity_changes"] == {"none->low": 1}
+    assert result["post_version_ids"]["severity_changed"] == [reply.pk]
+
+
+def test_a_reply_in_the_date_range_reads_the_thread_before_it(tmp_path, source):
+    opener = stored_post(source, ZAPWAND_POST)
+    reply = stored_post(source, "Same here, I keep increasing the time.", thread=opener.post.thread)
+    PostVersion.objects.filter(pk=opener.pk).update(received_at=timezone.now() - timedelta(days=30))
+    since = (timezone.now() - timedelta(days=1)).date()
+
+    result = _command(tmp_path, {"record": ZAPWAND_RULE}, "--since", since.isoformat())
+
+    assert result["scanned"] == 1
+    assert _deltas(result) == _reference({"record": ZAPWAND_RULE}, BacktestFilters(since=since))
+    assert result["post_version_ids"]["newly_flagged"] == [reply.pk]
+
+
+@pytest.mark.parametrize("kind", ["disable-combination", "person-cue-edit", "severity-edit"])
+def test_the_forked_second_process_gives_the_same_deltas(tmp_path, stored, monkeypatch, kind):
+    monkeypatch.setattr(backtest, "PARALLEL_MIN_POSTS", 2)
+    calls: list[tuple[int, int]] = []
+    change_args = RULE_EDITS[kind]()
+    change = change_resolve(**change_args)
+
+    forked = backtest.backtest_compute(change=change, progress=lambda done, total: calls.append((done, total)))
+    serial = backtest.backtest_compute(change=change, parallel=False)
+
+    assert _deltas(forked) == _deltas(serial) == _reference(change_args)
+    assert forked["samples"] == serial["samples"]
+    assert calls[-1][0] == calls[-1][1]
+    assert all(done <= total for done, total in calls)
+
+
+def test_an_explanation_change_analyses_nothing(tmp_path, stored):
+    result = _command(tmp_path, RULE_EDITS["explanation-edit"]())
+
+    assert result["strategy"] == "no_verdict_change"
+    assert result["analysed"] == 0 and result["scanned"] > 0
+    assert (result["newly_flagged"], result["no_longer_flagged"], result["severity_changes"]) == (0, 0, {})
