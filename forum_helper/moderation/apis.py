@@ -21,6 +21,8 @@ FILTER_PARAMETERS = [
     OpenApiParameter("date_to", str, description="YYYY-MM-DD (item created on or before)"),
     OpenApiParameter("sort", str, enum=list(selectors.SORTS)),
     OpenApiParameter("page", int),
+    OpenApiParameter("after", str, description="next_cursor of the previous response: the page after it (any depth, "
+                                               "without OFFSET); `page` is then only echoed back"),
 ]
 
 
@@ -97,6 +99,7 @@ class QueueListApi(ModeratorApi):
     class OutputSerializer(serializers.Serializer):
         page = serializers.IntegerField()
         has_next = serializers.BooleanField()
+        next_cursor = serializers.CharField(help_text="pass as `after` for the next page; empty on the last page")
         results = _ItemSerializer(many=True)
 
     @extend_schema(operation_id="api_queue_list", parameters=FILTER_PARAMETERS, responses=OutputSerializer, summary="Queue items, 50 per page")
@@ -106,8 +109,10 @@ class QueueListApi(ModeratorApi):
             page_number = int(request.query_params.get("page", "1"))
         except ValueError:
             page_number = 1
-        page = selectors.queue_page(user=request.user, filters=filters, page=page_number)
-        data = {"page": page.number, "has_next": page.has_next, "results": [_item_fields(i) for i in page.items]}
+        page = selectors.queue_page(user=request.user, filters=filters, page=page_number,
+                                    after=request.query_params.get("after", ""))
+        data = {"page": page.number, "has_next": page.has_next, "next_cursor": page.next_cursor,
+                "results": [_item_fields(i) for i in page.items]}
         return Response(self.OutputSerializer(data).data)
 
 

@@ -1,7 +1,10 @@
 """Post text with evidence spans marked, built so hostile post text can never become markup.
 
-Every text segment goes through django.utils.html.escape; only our own <mark> tags are added,
-and their attributes come from a fixed category pattern (anything else is dropped).
+Every text segment goes through visible_text.escape_revealing (django.utils.html.escape, plus
+invisible and direction-control characters shown as tokens); only our own <mark> tags are added,
+and their attributes come from a fixed category pattern (anything else is dropped). Spans are cut
+from the original text by its offsets first and each slice is revealed on its own, so evidence
+offsets keep pointing at the right words whatever the tokens add to the output.
 """
 import re
 from dataclasses import dataclass, field
@@ -9,6 +12,8 @@ from typing import Any
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from forum_helper.moderation.visible_text import escape_revealing
 
 _CATEGORY_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -53,10 +58,10 @@ def highlight_html(*, text: str, evidence: list[dict[str, Any]]) -> SafeString:
     parts: list[str] = []
     position = 0
     for span in spans_merge(evidence=evidence, text_length=len(text)):
-        parts.append(escape(text[position : span.start]))
+        parts.append(escape_revealing(text[position : span.start]))
         classes = " ".join(f"cat-{category}" for category in span.categories) or "cat-unknown"
         title = escape(", ".join(span.rules))
-        parts.append(f'<mark class="{classes}" title="{title}">{escape(text[span.start : span.end])}</mark>')
+        parts.append(f'<mark class="{classes}" title="{title}">{escape_revealing(text[span.start : span.end])}</mark>')
         position = span.end
-    parts.append(escape(text[position:]))
+    parts.append(escape_revealing(text[position:]))
     return mark_safe("".join(parts))  # noqa: S308 - every segment above is escaped

@@ -61,6 +61,11 @@ class QueueItem(models.Model):
                          condition=models.Q(lane="risk", status__in=["open", "claimed"])),
             models.Index(fields=["-created_at", "-id"], name="queue_open_created",
                          condition=models.Q(lane="risk", status__in=["open", "claimed"])),
+            # The open tab filtered by severity (the filter moderators use most): still an ordered range scan.
+            models.Index(fields=["severity", "-priority", "-created_at", "-id"], name="queue_open_sev_priority",
+                         condition=models.Q(lane="risk", status__in=["open", "claimed"])),
+            models.Index(fields=["severity", "-created_at", "-id"], name="queue_open_sev_created",
+                         condition=models.Q(lane="risk", status__in=["open", "claimed"])),
             models.Index(fields=["claimed_by", "status"], name="queue_claimed_by"),
             models.Index(fields=["created_at"], name="queue_created"),
         ]

@@ -2,17 +2,21 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 from typing import Any
 from urllib.parse import quote
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import Count, F, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import BooleanField, Count, F, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from forum_helper.intake.models import Post, PostVersion
 from forum_helper.moderation.highlight import highlight_html
 from forum_helper.moderation.models import Decision, QueueItem
+from forum_helper.moderation.text_diff import WordDiff, word_diff
+from forum_helper.moderation.visible_text import invisible_stripped
 from forum_helper.screening.models import Finding
 
 PAGE_SIZE = 50
@@ -155,33 +159,138 @@ class Page:
     number: int
     has_next: bool
     has_previous: bool
+    # Keyset cursors (QueueCursor tokens) of the page's last and first rows, for the Next/Previous links.
+    next_cursor: str = ""
+    previous_cursor: str = ""
 
 
 # What a queue row (page and API) shows of an item's post and finding.
 _ROW_POST_FIELDS = ("external_id", "author_name", "author_role", "created_at", "current_version",
                     "source__slug", "thread__external_id", "thread__title")
-_ROW_FINDING_FIELDS = ("post_version__post_id", "post_version__version", "post_version__raw_text")
+_ROW_FINDING_FIELDS = ("post_version__post_id", "post_version__version", "post_version__raw_text",
+                       *(f"post_version__post__{name}" for name in _ROW_POST_FIELDS))
+MAX_PAGE = 1_000_000  # beyond any real backlog; keeps OFFSET inside a bigint whatever the URL says
+_EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
 
 
-def queue_page(*, user: AbstractBaseUser, filters: QueueFilters, page: int) -> Page:
-    """Indexed offset pagination without a COUNT: fetch one extra row to know if a next page exists.
+@dataclass(frozen=True)
+class QueueCursor:
+    """A row's position in a sort order: (priority, created_at, id) for "priority", (created_at, id) otherwise.
+
+    Its token (for URLs) is those values as integers joined by "." (created_at as microseconds
+    since the epoch), e.g. "1045.1763793630123456.812"; anything else parses to None.
+    """
+
+    sort: str
+    priority: int | None
+    created_at: datetime
+    id: int
+
+    @classmethod
+    def of(cls, item: QueueItem, sort: str) -> "QueueCursor":
+        return cls(sort=sort, priority=item.priority if sort == "priority" else None, created_at=item.created_at,
+                   id=item.pk)
+
+    @classmethod
+    def parse(cls, token: str, sort: str) -> "QueueCursor | None":
+        parts = (token or "").split(".")
+        expected = 3 if sort == "priority" else 2
+        if len(parts) != expected or not all(part.lstrip("-").isdigit() and len(part) <= 20 for part in parts):
+            return None
+        numbers = [int(part) for part in parts]
+        try:
+            created_at = _EPOCH + timedelta(microseconds=numbers[-2])
+        except OverflowError:
+            return None
+        if not (-(2**31) <= numbers[0] < 2**31) or not (0 < numbers[-1] < 2**63):
+            return None
+        return cls(sort=sort, priority=numbers[0] if sort == "priority" else None, created_at=created_at,
+                   id=numbers[-1])
+
+    def token(self) -> str:
+        micros = (self.created_at - _EPOCH) // timedelta(microseconds=1)
+        values = ([self.priority] if self.sort == "priority" else []) + [micros, self.id]
+        return ".".join(str(value) for value in values)
+
+    def beyond(self, *, forward: bool) -> RawSQL:
+        """Rows after this one in the sort order (forward) or before it, as one row-value comparison.
+
+        (priority, created_at, id) < (%s, %s, %s) is an index condition on the matching sort index
+        (every column runs the same direction), so a deep page starts where the last one ended
+        instead of reading and skipping every row before it, as OFFSET does.
+        """
+        names = ["priority", "created_at", "id"] if self.sort == "priority" else ["created_at", "id"]
+        values = ([self.priority] if self.sort == "priority" else []) + [self.created_at, self.id]
+        descending = self.sort != "oldest"
+        operator = "<" if descending == forward else ">"
+        table = connection.ops.quote_name(QueueItem._meta.db_table)
+        fields = [QueueItem._meta.get_field(name) for name in names]
+        columns = ", ".join(f"{table}.{connection.ops.quote_name(f.column)}" for f in fields)
+        params = [f.get_db_prep_value(value, connection) for f, value in zip(fields, values)]
+        placeholders = ", ".join(["%s"] * len(params))
+        return RawSQL(f"({columns}) {operator} ({placeholders})", params, output_field=BooleanField())
+
+
+def queue_page(*, user: AbstractBaseUser, filters: QueueFilters, page: int, after: str = "",
+               before: str = "") -> Page:
+    """One page of the queue, without a COUNT: one extra row tells whether there is more.
+
+    With an `after` (or `before`) cursor token the page is the 50 rows following (preceding) that
+    row, read from the sort index; `page` is then only the number shown. Without a valid cursor it
+    is page `page` by OFFSET (old links, the API, and the first page, where OFFSET is 0).
 
     The page's rows come from the queue table alone (a join of six tables cost PostgreSQL more
-    to plan than to run); their posts, threads, sources, texts and claimers follow in three
-    small queries whatever the page size.
+    to plan than to run); their findings' texts with the posts, threads and sources follow in
+    one query by id, and the claimers in another, whatever the page size.
     """
-    page = max(1, page)
-    offset = (page - 1) * PAGE_SIZE
-    rows = list(queue_items_list(user=user, filters=filters)[offset : offset + PAGE_SIZE + 1])
-    items = rows[:PAGE_SIZE]
+    page = min(max(1, page), MAX_PAGE)
+    ordered = queue_items_list(user=user, filters=filters)
+    after_cursor = QueueCursor.parse(after, filters.sort)
+    before_cursor = None if after_cursor else QueueCursor.parse(before, filters.sort)
+    if after_cursor:
+        rows = list(ordered.filter(after_cursor.beyond(forward=True))[: PAGE_SIZE + 1])
+        items, has_next, has_previous = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE, True
+    elif before_cursor:
+        backwards = ordered.filter(before_cursor.beyond(forward=False)).order_by(*[_flip(f) for f in SORTS[filters.sort]])
+        rows = list(backwards[: PAGE_SIZE + 1])
+        items, has_previous = rows[:PAGE_SIZE][::-1], len(rows) > PAGE_SIZE
+        has_next = bool(items) and ordered.filter(QueueCursor.of(items[-1], filters.sort).beyond(forward=True)).exists()
+    else:
+        offset = (page - 1) * PAGE_SIZE
+        rows = list(ordered[offset : offset + PAGE_SIZE + 1])
+        items, has_next, has_previous = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE, page > 1
+    _row_relations_load(items)
+    return Page(
+        items=items, number=page, has_next=has_next, has_previous=has_previous,
+        next_cursor=QueueCursor.of(items[-1], filters.sort).token() if items and has_next else "",
+        previous_cursor=QueueCursor.of(items[0], filters.sort).token() if items and has_previous else "",
+    )
+
+
+def _row_relations_load(items: list[QueueItem]) -> None:
+    """What a row shows of each item's finding, post (with source and thread) and claimer, in two queries.
+
+    An item's post is its finding's post (screening queues the finding's post), so the post
+    comes with the finding's text; a separate Post prefetch cost a third query and its ORM work.
+    """
     prefetch_related_objects(
         items,
-        Prefetch("post", queryset=Post.objects.select_related("source", "thread").only(*_ROW_POST_FIELDS)),
         # Only the text: a finding's JSON columns (evidence, references, ...) are for the item page.
-        Prefetch("finding", queryset=Finding.objects.select_related("post_version").only(*_ROW_FINDING_FIELDS)),
+        Prefetch("finding", queryset=Finding.objects.select_related("post_version__post__source",
+                                                                    "post_version__post__thread")
+                 .only(*_ROW_FINDING_FIELDS)),
         "claimed_by",
     )
-    return Page(items=items, number=page, has_next=len(rows) > PAGE_SIZE, has_previous=page > 1)
+    strays = []
+    for item in items:
+        post = item.finding.post_version.post
+        if post.pk == item.post_id:
+            item.post = post
+        else:  # not expected; still shown right
+            strays.append(item)
+    if strays:
+        prefetch_related_objects(
+            strays, Prefetch("post", queryset=Post.objects.select_related("source", "thread").only(*_ROW_POST_FIELDS)))
 
 
 def queue_neighbours(*, item: QueueItem, user: AbstractBaseUser, filters: QueueFilters) -> tuple[int | None, int | None]:
@@ -229,6 +338,40 @@ class CategoryView:
     references: list[dict]
 
 
+@dataclass(frozen=True)
+class PostEdit:
+    """What changed between the post's previous screened version and the one shown on the item page."""
+
+    previous_version: int
+    current_version: int
+    diff: WordDiff
+    # Categories of the previous finding vs the current one; None while the shown version is unscreened.
+    categories_added: list[tuple[str, str]] | None
+    categories_removed: list[tuple[str, str]] | None
+
+
+def post_edit_get(*, post: Post, text: str, current_finding: Finding | None) -> PostEdit | None:
+    """The edit that led to the shown version (`text`, the post's current version), or None for an unedited post.
+
+    Compared with the newest earlier version that was screened (versions replaced before screening
+    reached them never had a finding); `current_finding` is the shown version's finding, if any.
+    """
+    previous = (
+        Finding.objects.filter(post_version__post=post, post_version__version__lt=post.current_version)
+        .select_related("post_version").order_by("-post_version__version", "-created_at", "-id").first()
+    )
+    if previous is None:
+        return None
+    added = removed = None
+    if current_finding is not None:
+        before, after = list(previous.categories or []), list(current_finding.categories or [])
+        added = [(c, CATEGORY_LABELS.get(c, c)) for c in after if c not in before]
+        removed = [(c, CATEGORY_LABELS.get(c, c)) for c in before if c not in after]
+    return PostEdit(previous_version=previous.post_version.version, current_version=post.current_version,
+                    diff=word_diff(previous.post_version.raw_text, text),
+                    categories_added=added, categories_removed=removed)
+
+
 @dataclass
 class ItemDetail:
     item: QueueItem
@@ -244,6 +387,7 @@ class ItemDetail:
     decisions: list[Decision]
     notes: list
     can_undo: bool = False
+    edit: PostEdit | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -287,7 +431,8 @@ REPLY_LINES = {
 
 def suggested_reply_draft(*, author_name: str, categories: list[str], references: list[dict]) -> str:
     """A reply a moderator can edit and post, citing the reference passages by category."""
-    lines = [f"Hi {author_name or 'there'},", "",
+    # Our own text: the author's name loses any invisible or direction-control characters.
+    lines = [f"Hi {invisible_stripped(author_name) or 'there'},", "",
              "Thanks for sharing your plan. Before you go ahead, please be aware of a few risks:"]
     for category in categories:
         lines.append(f"- {REPLY_LINES.get(category, CATEGORY_LABELS.get(category, category))}")
@@ -303,7 +448,8 @@ def suggested_reply_draft(*, author_name: str, categories: list[str], references
 def queue_item_detail(*, item: QueueItem, user: AbstractBaseUser) -> ItemDetail:
     finding = item.finding
     post = item.post
-    text = finding.post_version.raw_text if finding.post_version.version == post.current_version else post_text(post=post)
+    is_current = finding.post_version.version == post.current_version
+    text = finding.post_version.raw_text if is_current else post_text(post=post)
     evidence = finding.evidence if finding.post_version.version == post.current_version else []
     if not evidence and finding.post_version.raw_text == text:
         evidence = finding.evidence
@@ -361,7 +507,13 @@ def queue_item_detail(*, item: QueueItem, user: AbstractBaseUser) -> ItemDetail:
                                               references=references),
         decisions=decisions, notes=list(item.notes.select_related("author")),
         can_undo=last_live is not None,
+        edit=post_edit_get(post=post, text=text, current_finding=finding if is_current else _finding_of_current_version(post)),
     )
+
+
+def _finding_of_current_version(post: Post) -> Finding | None:
+    return (Finding.objects.filter(post_version__post=post, post_version__version=post.current_version)
+            .order_by("-created_at", "-id").first())
 
 
 # ---- dashboard -------------------------------------------------------------------------------

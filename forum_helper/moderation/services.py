@@ -253,13 +253,15 @@ def decision_create(*, item_id: int, actor: AbstractBaseUser, kind: str, reason:
     return decision
 
 
-def _webhook_enqueue(*, decision: Decision) -> None:
-    from forum_helper.moderation.tasks import decision_webhook_task
+def _webhook_enqueue(*, decision: Decision, undone: bool = False) -> None:
+    """Queue the outgoing webhook for a decision (or for its undo) once the transaction commits."""
+    from forum_helper.moderation.tasks import decision_undone_webhook_task, decision_webhook_task
 
+    task = decision_undone_webhook_task if undone else decision_webhook_task
     if decision.item.post.source.outgoing_webhook_url:
         decision_id = decision.pk
-        # Only once the decision is committed: the task reads it, and a rollback must send nothing.
-        transaction.on_commit(lambda: decision_webhook_task.delay(decision_id), robust=True)
+        # Only once the decision (or undo) is committed: the task reads it, and a rollback must send nothing.
+        transaction.on_commit(lambda: task.delay(decision_id), robust=True)
 
 
 @dataclass(frozen=True)
@@ -284,7 +286,10 @@ def decisions_bulk_create(*, actor: AbstractBaseUser, items: list[tuple[int, int
 
 
 def decision_undo(*, item_id: int, actor: AbstractBaseUser, expected_version: int | None) -> Decision:
-    """Undo the item's last decision (by its author or an admin) and restore the item's previous state."""
+    """Undo the item's last decision (by its author or an admin) and restore the item's previous state.
+
+    Like a decision, the undo tells the post's forum (outgoing webhook, enqueued on commit).
+    """
     with transaction.atomic():
         item = _lock_item(item_id=item_id, expected_version=expected_version)
         decision = item.decisions.filter(undone=False).order_by("-created_at", "-id").first()
@@ -307,6 +312,7 @@ def decision_undo(*, item_id: int, actor: AbstractBaseUser, expected_version: in
         item.save()
         audit_record(actor=actor, action="decision.undone", target=item, before=before,
                      after={**_item_state(item), "decision_id": decision.pk}, reason=f"undo {decision.kind}")
+        _webhook_enqueue(decision=decision, undone=True)
     return decision
 
 

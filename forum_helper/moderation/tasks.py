@@ -8,13 +8,16 @@ from forum_helper.moderation.models import Decision
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    acks_late=True,  # idempotent: the receiver dedupes on webhook-id
-    autoretry_for=(webhooks.WebhookDeliveryError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=8,
-)
+_DELIVERY = {
+    "acks_late": True,  # idempotent: the receiver dedupes on webhook-id
+    "autoretry_for": (webhooks.WebhookDeliveryError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 8,
+}
+
+
+@shared_task(**_DELIVERY)
 def decision_webhook_task(decision_id: int) -> None:
     """Tell the post's forum about a decision (Standard Webhooks, signed)."""
     decision = Decision.objects.select_related("item__post__source", "item__post__thread").filter(pk=decision_id).first()
@@ -26,3 +29,18 @@ def decision_webhook_task(decision_id: int) -> None:
     status = webhooks.request_send(request=request)
     if status >= 400:
         logger.warning("decision webhook %s rejected by %s with %s; not retried", decision_id, request.url, status)
+
+
+@shared_task(**_DELIVERY)
+def decision_undone_webhook_task(decision_id: int) -> None:
+    """Tell the post's forum that a decision was undone (Standard Webhooks, signed), so it can reverse it."""
+    decision = (Decision.objects.select_related("item__post__source", "item__post__thread")
+                .filter(pk=decision_id, undone=True).first())
+    if decision is None:
+        return
+    request = webhooks.decision_undone_request(decision=decision)
+    if request is None:
+        return
+    status = webhooks.request_send(request=request)
+    if status >= 400:
+        logger.warning("undo webhook %s rejected by %s with %s; not retried", decision_id, request.url, status)

@@ -51,7 +51,8 @@ class QueueView(ModeratorRequiredMixin, View):
             page_number = int(request.GET.get("page", "1"))
         except ValueError:
             page_number = 1
-        page = selectors.queue_page(user=request.user, filters=filters, page=page_number)
+        page = selectors.queue_page(user=request.user, filters=filters, page=page_number,
+                                    after=request.GET.get("after", ""), before=request.GET.get("before", ""))
         counts = selectors.queue_tab_counts_capped(user=request.user)
         base = filters.query_params()
         query = urlencode(base)
@@ -66,8 +67,10 @@ class QueueView(ModeratorRequiredMixin, View):
             "sources": ForumSource.objects.order_by("slug").values_list("slug", flat=True),
             "sorts": list(selectors.SORTS),
             "query": query,
-            "next_query": urlencode({**base, "page": page.number + 1}),
-            "previous_query": urlencode({**base, "page": page.number - 1}),
+            # Keyset links (cheap at any depth); page 1 needs no cursor.
+            "next_query": urlencode({**base, "page": page.number + 1, "after": page.next_cursor}),
+            "previous_query": urlencode({**base, "page": page.number - 1} if page.number <= 2 else
+                                        {**base, "page": page.number - 1, "before": page.previous_cursor}),
             "decision_kinds": Decision.Kind.choices,
             "actions_taken": [c for c in Decision.ActionTaken.choices if c[0]],
         })

@@ -1,4 +1,4 @@
-"""Outgoing Standard Webhooks (https://www.standardwebhooks.com/) telling a forum about decisions."""
+"""Outgoing Standard Webhooks (https://www.standardwebhooks.com/) telling a forum about decisions and their undos."""
 import base64
 import hashlib
 import hmac
@@ -13,6 +13,8 @@ from django.utils import timezone
 from forum_helper.moderation.models import Decision
 
 TIMEOUT_SECONDS = 10
+DECISION_EVENT = "moderation.decision"
+DECISION_UNDONE_EVENT = "moderation.decision.undone"
 
 
 class WebhookDeliveryError(Exception):
@@ -41,7 +43,7 @@ def signature(*, secret: str, message_id: str, timestamp: int, body: bytes) -> s
 def decision_payload(*, decision: Decision) -> dict:
     post = decision.item.post
     return {
-        "type": "moderation.decision",
+        "type": DECISION_EVENT,
         "timestamp": timezone.now().isoformat(),
         "data": {
             "post_id": post.external_id,
@@ -53,13 +55,46 @@ def decision_payload(*, decision: Decision) -> dict:
     }
 
 
+def decision_undone_payload(*, decision: Decision) -> dict:
+    """The forum's cue to reverse what it did for the decision (restore a removed post, and so on).
+
+    Deliveries can arrive out of order after retries: `decided_at` and `undone_at` let the
+    receiver tell that this undo follows the decision it names.
+    """
+    post = decision.item.post
+    return {
+        "type": DECISION_UNDONE_EVENT,
+        "timestamp": timezone.now().isoformat(),
+        "data": {
+            "post_id": post.external_id,
+            "thread_id": post.thread.external_id,
+            "decision": decision.kind,
+            "action_taken": decision.action_taken,
+            "reason": decision.reason,
+            "decided_at": decision.created_at.isoformat(),
+            "undone_at": decision.undone_at.isoformat() if decision.undone_at else None,
+            "restored_status": decision.previous_status,
+        },
+    }
+
+
 def decision_request(*, decision: Decision, now: int | None = None) -> SignedRequest | None:
+    # One id per decision: a retried delivery carries the same id, so the receiver can drop duplicates.
+    return _signed_request(decision=decision, payload=decision_payload(decision=decision),
+                           message_id=f"msg_decision_{decision.pk}", now=now)
+
+
+def decision_undone_request(*, decision: Decision, now: int | None = None) -> SignedRequest | None:
+    # A decision is undone at most once, so this id is as stable as the decision's own.
+    return _signed_request(decision=decision, payload=decision_undone_payload(decision=decision),
+                           message_id=f"msg_decision_{decision.pk}_undone", now=now)
+
+
+def _signed_request(*, decision: Decision, payload: dict, message_id: str, now: int | None) -> SignedRequest | None:
     source = decision.item.post.source
     if not source.outgoing_webhook_url:
         return None
-    body = json.dumps(decision_payload(decision=decision), separators=(",", ":")).encode()
-    # One id per decision: a retried delivery carries the same id, so the receiver can drop duplicates.
-    message_id = f"msg_decision_{decision.pk}"
+    body = json.dumps(payload, separators=(",", ":")).encode()
     timestamp = int(now if now is not None else time.time())
     return SignedRequest(
         url=source.outgoing_webhook_url,

@@ -79,3 +79,11 @@ def test_capped_counts_match_exact_counts_below_the_cap_for_every_tab(moderator)
 
     assert capped == queue_tab_counts(user=moderator) == {"open": 2, "mine": 1, "escalated": 1, "resolved": 2, "low": 1}
     assert not any(count.more for count in capped.values())
+
+
+def test_a_row_shows_its_own_post_even_when_its_finding_is_on_another_post(mod_client: Client) -> None:
+    first, second = _items(2)
+    QueueItem.objects.filter(pk=first.pk).update(finding=second.finding)  # never done by the app; rows stay right
+    page = mod_client.get("/queue/").context["page"]
+    assert {item.pk: item.post.external_id for item in page.items} == {
+        first.pk: first.post.external_id, second.pk: second.post.external_id}
