@@ -57,6 +57,9 @@ _SCHEDULE_REPORTING_WEIGHT = 0.4  # "1mm stamp every 5 days" reads as a routine 
 _QUESTION_PLANNING_WEIGHT = 0.6  # a first-person question about a practice asks how to do it
 _QUESTION_REPORTING_DAMPING = 0.4
 _PLAIN_PAST_WEIGHT = 1.0  # one simple past-tense cue ("I waxed"), no "used to" / "years ago"
+# "I tried a roller once, it went in the bin" / "I used to roll": a practice the author has
+# ended is no partner for what they do now ("these days: tret 3x a week").
+_ENDED_PRACTICE_WEIGHT = 2.5
 _NUMBER_WORDS = {
     "a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0,
     "six": 6.0, "seven": 7.0, "eight": 8.0, "nine": 9.0, "ten": 10.0, "couple": 2.0,
@@ -131,6 +134,7 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
     _resolve_context_dependent(reading, context_concepts)
     for state in reading.states:
         _decide_sentence_stance(state)
+    _apply_disavowal(reading.states)
     _borrow_neighbour_stance(reading.states, reading.data)
 
     endorsed, supporting, direct_supporting = _classify_concepts(reading.states, reading.data)
@@ -513,6 +517,7 @@ def _decide_sentence_stance(state: _SentenceState) -> None:
 
 
 _BORROW_MIN_STRENGTH = 0.8
+_DISAVOWAL_STRENGTH = 3.0  # "I'm not doing it", "not buying one yet", "decided against"
 _STATED_PLAN_STRENGTH = 1.5  # "I'm going to" / "my plan": more than a question's cue
 _DIRECT_ADVICE_STRENGTH = 1.5
 _DIRECT_WARNING_STRENGTH = 2.0  # "don't", "please", "not worth the risk", "see a derm"
@@ -526,6 +531,20 @@ _CLINIC_DONE_CONCEPTS = frozenset(
 # Concepts that name the practice itself; a sentence holding one is not just pointing back.
 _POINTING_CONCEPTS = frozenset({"drug", "uv_light", "occlusion", "nonsterile", "procedure", "wound_state"})
 _CONTINUATION_STARTS = (b"then ", b"and ", b"after that", b"afterwards", b"also ", b"plus ", b"followed by", b"+ ")
+
+
+def _apply_disavowal(states: list[_SentenceState]) -> None:
+    """"Are home IPL devices safe? Not buying one yet, just researching": an explicit
+    disavowal in the author's own words outweighs a plan read only from the form of a
+    question elsewhere in the post (a stated plan, "I want to", still stands)."""
+    if not any(
+        state.stance == "neutral" and not state.quoted and state.signals.get("neutral", 0.0) >= _DISAVOWAL_STRENGTH
+        for state in states
+    ):
+        return
+    for state in states:
+        if state.stance == "planning" and state.signals.get("planning", 0.0) == 0.0:
+            state.stance = "neutral"
 
 
 def _borrow_neighbour_stance(states: list[_SentenceState], data: bytes) -> None:
@@ -729,8 +748,9 @@ def _classify_concepts(
             continue
         contrasts, clinic_cues = _clinic_contrast(state, data) if state.clinic else ([], [])
         risky_sentence = state.stance in RISKY_STANCES or (index in endorsed_by_next and (not state.clinic or bool(contrasts)))
+        ended = state.stance == "reporting_past" and state.signals.get("reporting_past", 0.0) >= _ENDED_PRACTICE_WEIGHT
         for hit in state.concept_hits:
-            if hit.negated or not hit.concept:
+            if hit.negated or not hit.concept or (ended and hit.matcher.category):
                 continue
             supporting.setdefault(hit.concept, []).append(hit)
             in_clinic_clause = state.clinic and (

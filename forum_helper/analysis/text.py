@@ -31,6 +31,8 @@ _QUOTE = re2.compile(
     r"|(?m:^[ \t]*Q\s*:)(?s:.*?)(?:\bA\s*:)"
     # a line that opens with someone's words in quotation marks ("just roll 1mm bro" - no.)
     r'|(?m:^[ \t]*"[^"\n]{12,400}")|(?m:^[ \t]*“[^”\n]{12,400}”)'
+    # someone's words introduced by a colon: my friend sent me her plan: "roll 1mm ..."
+    r'|:[ \t]*"[^"\n]{12,400}"|:[ \t]*“[^”\n]{12,400}”'
     # a question in quotation marks is the question being answered
     r'|"[^"\n]{8,300}\?"|“[^”\n]{8,300}\?”'
     # reported speech: stop asking "how deep should i needle", people saying "just roll it"
