@@ -707,7 +707,13 @@ def _explains_more_than_warns(states: list[_SentenceState]) -> bool:
 _ConceptHits = dict[str, list[_Hit]]
 
 
-_ANAPHORS = (b" it ", b" it.", b" it?", b" it,", b" them ", b" them.", b" them?", b" this ", b" that ", b" one ")
+_ANAPHORS = (
+    b" it ", b" it.", b" it?", b" it,", b" them ", b" them.", b" them?", b" this ", b" that ", b" one ",
+    # a definite noun for the thing named before: "I've got a microdermabrasion wand ... I want
+    # to keep using the wand"
+    b" the wand", b" the device", b" the machine", b" the tool", b" the gadget", b" the thing ",
+    b" the stuff", b" the kit", b" the lamp", b" the bulb", b" the handset", b" the unit",
+)
 
 
 def _classify_concepts(
@@ -727,14 +733,32 @@ def _classify_concepts(
             and not state.borrowed
             and state.strength >= _BORROW_MIN_STRENGTH
             and not any(hit.matcher.category or hit.concept in _POINTING_CONCEPTS for hit in state.concept_hits if not hit.negated)
-            and any(anaphor in b" " + data[state.sentence.start : state.sentence.end].lower() + b" " for anaphor in _ANAPHORS)
+            and (
+                any(anaphor in b" " + data[state.sentence.start : state.sentence.end].lower() + b" " for anaphor in _ANAPHORS)
+                # "I got a UVB handheld. How many seconds should I start on?": a how-to
+                # question right after a plainly reported purchase asks about that thing
+                or (
+                    state.sentence.is_question
+                    and state.stance == "planning"
+                    and state.strength >= _STATED_PLAN_STRENGTH
+                    and index > 0
+                    and bool(states[index - 1].concept_hits)
+                    and states[index - 1].stance in ("reporting_past", "planning", None)
+                    and states[index - 1].signals.get("reporting_past", 0.0) <= _PLAIN_PAST_WEIGHT
+                )
+            )
         ):
-            # the nearest earlier sentence (within two) that names something
+            # the nearest earlier sentence (within two) that names a practice; a sentence
+            # naming only a status on the way ("Started accutane 3 weeks ago") is included
             for back in (index - 1, index - 2):
                 if back >= 0 and states[back].concept_hits:
                     if states[back].stance != "warning":
                         endorsed_by_next.add(back)
-                    break
+                    if any(
+                        not hit.negated and (hit.matcher.category or hit.concept in _POINTING_CONCEPTS)
+                        for hit in states[back].concept_hits
+                    ):
+                        break
     # "I want microneedling. My derm charges $300": a procedure name is the author's own
     # practice only when nothing in the post puts it in a clinic, or the post says "at home"
     # or names a device.
