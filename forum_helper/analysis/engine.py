@@ -84,7 +84,10 @@ class _Hit:
 
 
 class _SentenceState:
-    __slots__ = ("sentence", "concept_hits", "negations", "signal_hits", "signals", "stance", "clinic", "scanned", "quoted", "strength", "borrowed")
+    __slots__ = (
+        "sentence", "concept_hits", "negations", "signal_hits", "signals", "stance", "clinic", "scanned", "quoted",
+        "strength", "borrowed", "clinic_elsewhere",
+    )
 
     def __init__(self, sentence: Sentence) -> None:
         self.sentence = sentence
@@ -98,6 +101,9 @@ class _SentenceState:
         self.quoted = False
         self.strength = 0.0  # the winning cue score
         self.borrowed = False  # stance taken from a neighbouring sentence
+        # the clinician is in another clause than a home device: "the salon wanted 180, so I
+        # ordered a dermapen"; the clinic does not decide the sentence's stance
+        self.clinic_elsewhere = False
 
     def live_concepts(self) -> set[str]:
         return {hit.concept for hit in self.concept_hits if not hit.negated and hit.concept}
@@ -312,6 +318,26 @@ def _read_signals(reading: _Reading, ruleset: CompiledRuleset, wanted: set[int])
         _weigh_signals(state, data)
         _apply_suppression(state)
         _apply_concept_conditions(state)
+        if state.signals.get("clinician", 0.0) > 0 and state.concept_hits:
+            state.clinic_elsewhere = _clinic_in_other_clause(state, data)
+
+
+def _clinic_in_other_clause(state: _SentenceState, data: bytes) -> bool:
+    """A home device ("dermapen", "1.5mm roller") in a clause after every clinician cue: the
+    author turns from the clinic to doing it themselves (not "... but only in a clinic")."""
+    cues = [hit.start for hit in state.signal_hits if hit.matcher.signal == "clinician"]
+    home = [
+        hit.start
+        for hit in state.concept_hits
+        if hit.matcher.category and not hit.matcher.setting_ambiguous and not hit.negated
+    ]
+    if not cues or not home:
+        return False
+    sentence = state.sentence
+    contrasts = contrast_breaks(data, sentence.start, sentence.end)
+    return bool(contrasts) and any(
+        all(cue < start and not same_clause(contrasts, cue, start) for cue in cues) for start in home
+    )
 
 
 def _apply_negation(state: _SentenceState, breaks: list[int]) -> None:
@@ -475,6 +501,7 @@ def _decide_sentence_stance(state: _SentenceState) -> None:
     clinic = signals.get("clinician", 0.0)
     if signals.get("home", 0.0) > 0:
         clinic = 0.0
+    clinic_score = 0.0 if state.clinic_elsewhere else clinic
     has_concept = any(not hit.negated for hit in state.concept_hits)
     ongoing = signals.get("reporting_ongoing", 0.0)
     past = signals.get("reporting_past", 0.0)
@@ -498,7 +525,7 @@ def _decide_sentence_stance(state: _SentenceState) -> None:
         past *= _QUESTION_REPORTING_DAMPING
     scores = {
         "warning": signals.get("warning", 0.0),
-        "neutral": signals.get("neutral", 0.0) + signals.get("hypothetical", 0.0) + clinic,
+        "neutral": signals.get("neutral", 0.0) + signals.get("hypothetical", 0.0) + clinic_score,
         "planning": planning,
         "recommending": recommending,
         "reporting": ongoing + past,

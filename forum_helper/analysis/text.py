@@ -117,7 +117,10 @@ def clause_breaks(data: bytes, start: int, end: int) -> list[int]:
 
 
 # Contrasts end what a clinic cue covers: "booked a peel at the salon but ordered a roller".
-_CONTRAST_MARKERS = (b" but ", b" however", b" although ", b" though ", b" whereas ", b" instead ", b";")
+# "so I" hands the action to the author: "the salon wanted 180 so I ordered a dermapen".
+_CONTRAST_MARKERS = (
+    b" but ", b" however", b" although ", b" though ", b" whereas ", b" instead ", b";", b" so i ", b" so i'",
+)
 
 
 def contrast_breaks(data: bytes, start: int, end: int) -> list[int]:
