@@ -1,7 +1,7 @@
 """Intake under load: the Discourse webhook endpoint vs a bare DRF endpoint, same run.
 
 gunicorn (2 sync workers) on a throwaway PostgreSQL database with its own redis-server (so
-drain nudges are really published; no worker runs, deliveries stay queued). A separate load-generator process sends
+each request really checks the drain-scheduled flag; no worker runs, deliveries stay queued). A separate load-generator process sends
 signed ~2 KB `post_created` bodies over loopback with 16 connections, every one a new post.
 The bare endpoint (forum_helper/intake/bench_views.py) verifies the same HMAC and does one
 INSERT. Rounds alternate bare/discourse so drift hits both alike.
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{bare.latency_ms(50):.1f} ms p99 {bare.latency_ms(99):.1f} ms "
           f"(target p99 <= {TARGET_P99_MS:.0f} ms: {verdict(real_p99 <= TARGET_P99_MS)})")
     print(f"intake.integrity: discourse 2xx {real.ok}/{real.count}, deliveries queued {stored} (incl. warm-up), "
-          f"drain nudges published {published} over {broker_connections} broker connections; bare 2xx {bare.ok}/{bare.count}, "
+          f"drain tasks published {published} (one until a drain starts) over {broker_connections} broker connections; bare 2xx {bare.ok}/{bare.count}, "
           f"rows {bare_rows}")
     return 0 if real.ok == real.count and bare.ok == bare.count else 1
 

@@ -11,15 +11,23 @@ BROKER_BACKOFF_SECONDS = 5.0
 _broker_down_until = 0.0
 
 
+def broker_is_backing_off() -> bool:
+    return time.monotonic() < _broker_down_until
+
+
+def broker_back_off(error: Exception, what: str) -> None:
+    global _broker_down_until
+    _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
+    logger.warning("broker unreachable, %s left for the sweep: %s", what, error)
+
+
 def task_publish(task: Any, *args: Any) -> bool:
     """Send `task` to the broker. False when the broker is unreachable (a sweep retries later)."""
-    global _broker_down_until
-    if time.monotonic() < _broker_down_until:
+    if broker_is_backing_off():
         return False
     try:
         task.apply_async(args=list(args))
     except Exception as error:  # kombu raises several connection error types; all mean "later"
-        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
-        logger.warning("broker unreachable, %s%r left for the sweep: %s", task.name, tuple(args), error)
+        broker_back_off(error, f"{task.name}{tuple(args)!r}")
         return False
     return True

@@ -6,13 +6,12 @@ processed in its own transaction, so workers share the queue, and a worker kille
 leaves its delivery queued for the next drain. Screening is enqueued by post_ingest on commit.
 """
 import logging
-import time
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.utils import timezone
 
-from forum_helper.core.broker import task_publish
+from forum_helper.core.broker import broker_back_off, broker_is_backing_off, task_publish
 from forum_helper.core.exceptions import ApplicationError
 from forum_helper.intake import payloads
 from forum_helper.intake.models import Delivery
@@ -20,16 +19,33 @@ from forum_helper.intake.services import post_ingest_atomic, thread_upsert
 
 logger = logging.getLogger(__name__)
 
-# A request publishes a drain task at most this often per process: one running drain takes
-# every delivery stored meanwhile, and it lingers longer than this before it stops.
-NUDGE_INTERVAL_SECONDS = 0.1
-DRAIN_LINGER_SECONDS = 0.3
-_last_nudge = 0.0
+# One drain task is scheduled at a time: a request publishes one only when it sets this Redis
+# flag (SET NX), and a drain clears the flag before it reads the queue. A delivery committed
+# before the clear is seen by that drain; one committed after it sets the flag again and
+# schedules the next drain, so no wake-up is lost and the task queue never fills with drains.
+DRAIN_SCHEDULED_KEY = "forum_helper:intake-drain-scheduled"
+DRAIN_SCHEDULED_TTL_SECONDS = 30  # a flag whose task was lost expires; the beat drain covers the gap
+# A drain task stops after this many deliveries and schedules its successor, so screening
+# tasks queued meanwhile get a worker process between batches.
+DRAIN_BATCH = 200
+# Deliveries claimed and committed together: fewer commits (each one a WAL flush) per post.
+CLAIM_BATCH = 25
+_flag_client = None
 
 
-def intake_drain_nudge() -> None:
-    """Make sure a drain runs soon; never fails the caller (the beat sweep is the fallback)."""
-    global _last_nudge
+def _drain_flag_client():
+    global _flag_client
+    if _flag_client is None:
+        import redis
+
+        _flag_client = redis.Redis.from_url(
+            settings.CELERY_BROKER_URL, socket_connect_timeout=0.5, socket_timeout=0.5
+        )
+    return _flag_client
+
+
+def intake_drain_schedule() -> None:
+    """Make sure a drain runs soon; never fails the caller (the beat drain is the fallback)."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         # Embedded default: no broker, so the delivery is processed here and now.
         try:
@@ -37,58 +53,73 @@ def intake_drain_nudge() -> None:
         except Exception:  # the delivery stays queued for the next drain
             logger.exception("in-process intake drain failed; deliveries stay queued")
         return
-    now = time.monotonic()
-    if now - _last_nudge < NUDGE_INTERVAL_SECONDS:
-        return
-    _last_nudge = now
     from forum_helper.intake.tasks import intake_drain_task
 
+    if settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        if broker_is_backing_off():
+            return
+        try:
+            if not _drain_flag_client().set(DRAIN_SCHEDULED_KEY, 1, nx=True, ex=DRAIN_SCHEDULED_TTL_SECONDS):
+                return  # a drain is already scheduled and has not started yet
+        except Exception as error:  # redis-py raises several connection error types
+            broker_back_off(error, "intake drain flag")
+            return
     task_publish(intake_drain_task)
 
 
-def intake_drain(*, limit: int | None = None, linger_seconds: float = 0.0, outcome: str = Delivery.Outcome.QUEUED) -> int:
-    """Process queued deliveries (oldest first) until none is left; returns how many.
+def intake_drain_scheduled_clear() -> None:
+    if settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        try:
+            _drain_flag_client().delete(DRAIN_SCHEDULED_KEY)
+        except Exception as error:
+            broker_back_off(error, "intake drain flag")
 
-    `linger_seconds`: keep polling that long after the queue runs empty, so deliveries whose
-    nudge was throttled are still picked up. `outcome=FAILED` retries failed deliveries.
+
+def intake_drain(*, limit: int | None = None, outcome: str = Delivery.Outcome.QUEUED) -> int:
+    """Process queued deliveries (oldest first) until none is left or `limit`; returns how many.
+
+    `outcome=FAILED` retries failed deliveries.
     """
     processed = 0
-    idle_since: float | None = None
     while limit is None or processed < limit:
-        if _delivery_process_next(outcome=outcome):
-            processed += 1
-            idle_since = None
-            continue
-        idle_since = idle_since or time.monotonic()
-        if time.monotonic() - idle_since >= linger_seconds:
+        size = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - processed)
+        claimed = _deliveries_process_batch(outcome=outcome, size=size)
+        processed += claimed
+        if claimed < size:
             break
-        time.sleep(0.02)
     return processed
 
 
-def _delivery_process_next(*, outcome: str) -> bool:
+def _deliveries_process_batch(*, outcome: str, size: int) -> int:
+    """Claim up to `size` deliveries and process them in one transaction (one commit for all)."""
     with transaction.atomic():
-        delivery = (
+        deliveries = list(
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("source")
             .filter(outcome=outcome)
-            .order_by("pk")
-            .first()
+            .order_by("pk")[:size]
         )
-        if delivery is None:
-            return False
-        try:
-            _delivery_apply(delivery)
-        except DatabaseError:
-            raise  # the transaction is lost: the delivery stays queued and the task retries
-        except Exception as error:
-            # Validated on receipt, so this is a bug or a changed parser: keep the body, say why.
-            logger.exception("delivery %s could not be processed", delivery.pk)
-            delivery.outcome = Delivery.Outcome.FAILED
-            delivery.error = f"{type(error).__name__}: {error}"[:2000]
-        delivery.processed_at = timezone.now()
-        delivery.save(update_fields=["outcome", "error", "post_version", "body", "processed_at"])
-    return True
+        for delivery in deliveries:
+            try:
+                with transaction.atomic():  # a savepoint: a failing delivery undoes only its own writes
+                    _delivery_apply(delivery)
+            except (IntegrityError, DataError) as error:
+                _delivery_failed(delivery, error)  # this delivery's data, not the database: skip it
+            except DatabaseError:
+                raise  # the connection or transaction is lost: the batch stays queued, the task retries
+            except Exception as error:
+                _delivery_failed(delivery, error)
+            delivery.processed_at = timezone.now()
+        if deliveries:
+            Delivery.objects.bulk_update(deliveries, ["outcome", "error", "post_version", "body", "processed_at"])
+    return len(deliveries)
+
+
+def _delivery_failed(delivery: Delivery, error: Exception) -> None:
+    # Validated on receipt, so this is a bug or a changed parser: keep the body, say why.
+    logger.exception("delivery %s could not be processed", delivery.pk)
+    delivery.outcome = Delivery.Outcome.FAILED
+    delivery.error = f"{type(error).__name__}: {error}"[:2000]
 
 
 def _delivery_apply(delivery: Delivery) -> None:

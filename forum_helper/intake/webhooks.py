@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 
 from forum_helper.core.exceptions import ApplicationError
 from forum_helper.intake import payloads
-from forum_helper.intake.drain import intake_drain_nudge
+from forum_helper.intake.drain import intake_drain_schedule
 from forum_helper.intake.models import Delivery, ForumSource
 from forum_helper.intake.selectors import delivery_message_seen, forum_source_get
 from forum_helper.intake.signatures import discourse_signature_valid, standard_verify
@@ -169,7 +169,7 @@ def _receive(
 def _queue_answer(log: _DeliveryLog) -> WebhookAnswer:
     """Store a validated delivery for the drain and answer 202: the post is kept, not yet processed."""
     delivery = log.record(outcome=Delivery.Outcome.QUEUED, status_code=202, body=log.request.body)
-    transaction.on_commit(intake_drain_nudge, robust=True)
+    transaction.on_commit(intake_drain_schedule, robust=True)
     return WebhookAnswer(202, {"status": "queued", "delivery_id": delivery.pk})
 
 

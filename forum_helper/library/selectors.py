@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
 
@@ -12,6 +13,11 @@ from forum_helper.library.parsing import EXCERPT_CHARS, TOPIC_KEYWORDS, make_exc
 from forum_helper.library.search import search_passage_ids
 
 MAX_PASSAGES_PER_CATEGORY = 3
+# Linking is deterministic for a given library state, and posts repeat the same evidence, so
+# each worker keeps recent results (building them costs several queries and a full-text
+# search per category). The key includes a stamp of the library that every change moves.
+_LINKS_CACHE_SIZE = 4096
+_links_cache: dict[tuple, tuple["PassageRef", ...]] = {}
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,22 @@ def _pinned_passage_ids(topic: str, rules: list[str]) -> list[int]:
     return ids
 
 
+def library_stamp() -> tuple:
+    """Changes whenever a document, passage or pin is added, removed or edited (one query).
+
+    Documents' updated_at moves on every document save, and passage edits touch their
+    document (library.services.passage_update); additions and deletions move counts, max ids
+    or the newest pin's time.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM library_document), (SELECT max(updated_at) FROM library_document), "
+            "(SELECT count(*) FROM library_passage), (SELECT max(id) FROM library_passage), "
+            "(SELECT count(*) FROM library_pin), (SELECT max(id) FROM library_pin), (SELECT max(created_at) FROM library_pin)"
+        )
+        return tuple(cursor.fetchone())
+
+
 def passages_for_finding(
     *,
     categories: Sequence[str],
@@ -96,36 +118,48 @@ def passages_for_finding(
     applies to the categories that rule produced; a pin to both needs both.
     """
     result: dict[str, list[PassageRef]] = {}
+    stamp = library_stamp() if categories else None
     for topic in dict.fromkeys(categories):  # unique, order kept
         texts = _per_topic(evidence_texts, topic)
         rules = _per_topic(rule_ids, topic)
-        pinned = _pinned_passage_ids(topic, rules)[:limit]
-        terms = search_terms(topic, texts) if (topic in TOPIC_KEYWORDS or texts) else []
-        found = search_passage_ids(terms, limit=limit - len(pinned), exclude_ids=pinned) if terms else []
-        ids = pinned + found
-        if not ids:
-            continue
-        passages = Passage.objects.select_related("document").in_bulk(ids)
-        refs = []
-        for pk in ids:
-            passage = passages.get(pk)
-            if passage is None:
-                continue
-            document = passage.document
-            refs.append(
-                PassageRef(
-                    category=topic,
-                    passage_id=passage.pk,
-                    document_id=document.pk,
-                    document_title=document.title,
-                    heading=passage.heading,
-                    excerpt=make_excerpt(passage.text, terms or search_terms(topic), EXCERPT_CHARS),
-                    url=document.source_url,
-                    library_url=reverse("library:document_detail", args=[document.pk]) + f"#passage-{passage.pk}",
-                    dois=tuple(document.dois),
-                    pinned=pk in pinned,
-                )
-            )
+        key = (stamp, topic, tuple(texts), tuple(rules), limit)
+        refs = _links_cache.get(key)
+        if refs is None:
+            refs = _topic_passages(topic, texts, rules, limit)
+            if len(_links_cache) >= _LINKS_CACHE_SIZE:
+                _links_cache.clear()  # a new library stamp strands old keys; start over
+            _links_cache[key] = refs
         if refs:
-            result[topic] = refs
+            result[topic] = list(refs)
     return result
+
+
+def _topic_passages(topic: str, texts: list[str], rules: list[str], limit: int) -> tuple[PassageRef, ...]:
+    pinned = _pinned_passage_ids(topic, rules)[:limit]
+    terms = search_terms(topic, texts) if (topic in TOPIC_KEYWORDS or texts) else []
+    found = search_passage_ids(terms, limit=limit - len(pinned), exclude_ids=pinned) if terms else []
+    ids = pinned + found
+    if not ids:
+        return ()
+    passages = Passage.objects.select_related("document").in_bulk(ids)
+    refs = []
+    for pk in ids:
+        passage = passages.get(pk)
+        if passage is None:
+            continue
+        document = passage.document
+        refs.append(
+            PassageRef(
+                category=topic,
+                passage_id=passage.pk,
+                document_id=document.pk,
+                document_title=document.title,
+                heading=passage.heading,
+                excerpt=make_excerpt(passage.text, terms or search_terms(topic), EXCERPT_CHARS),
+                url=document.source_url,
+                library_url=reverse("library:document_detail", args=[document.pk]) + f"#passage-{passage.pk}",
+                dois=tuple(document.dois),
+                pinned=pk in pinned,
+            )
+        )
+    return tuple(refs)

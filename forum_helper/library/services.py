@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from forum_helper.core.exceptions import ApplicationError
 from forum_helper.core.services import audit_record
@@ -140,6 +141,8 @@ def passage_update(*, passage: Passage, heading: str, text: str, actor: Abstract
         passage.text = text
         passage.full_clean()
         passage.save(update_fields=["heading", "text"])
+        # Moves the library stamp, so cached finding links pick up the new text.
+        Document.objects.filter(pk=passage.document_id).update(updated_at=timezone.now())
         index_passages([(passage.pk, passage.heading, passage.text)])
         audit_record(actor=actor, action="library.passage_update", target=passage, before=before, after={"heading": heading, "text": text})
     return passage

@@ -133,7 +133,7 @@ def test_a_redelivery_with_a_new_event_id_is_a_duplicate_and_stores_nothing_new(
         ("100", "accepted"),
         ("101", "duplicate"),
     ]
-    assert len(callbacks) == 1  # the drain nudge only: no second screening enqueued
+    assert len(callbacks) == 1  # the drain schedule only: no second screening enqueued
 
 
 def test_post_recovered_of_a_stored_version_is_a_duplicate(client: Client, discourse_source: ForumSource) -> None:
@@ -159,7 +159,7 @@ def test_post_edited_adds_version_two_which_becomes_current_and_is_enqueued_for_
     assert v2.raw_text.endswith("It's scaly and sometimes bleeds.")
     assert v2.edited_at.isoformat() == "2024-05-02T12:45:10.004000+00:00"
     assert post.versions.count() == 2
-    assert len(callbacks) == 2  # the drain nudge, and screening of v2 published on commit
+    assert len(callbacks) == 2  # the drain schedule, and screening of v2 published on commit
 
 
 def test_post_edited_is_screened_eagerly_into_a_finding_for_version_two(
@@ -355,3 +355,32 @@ def test_a_delivery_that_fails_in_the_drain_is_kept_as_failed_and_can_be_retried
     assert out.getvalue().startswith("1 deliveries processed; 0 failed")
     delivery.refresh_from_db()
     assert (delivery.outcome, delivery.post_version.post.external_id) == ("accepted", "1201")
+
+
+def test_a_delivery_the_database_refuses_is_failed_alone_and_the_rest_of_its_batch_is_stored(
+    client: Client, discourse_source: ForumSource, monkeypatch
+) -> None:
+    from django.db import DataError
+
+    from forum_helper.intake import services
+
+    names = ("post_created__opener.json", "post_created__member_reply.json", "post_created__staff_reply.json")
+    for name in names:
+        body = fixture_bytes("discourse", name)
+        client.post(URL, data=body, content_type="application/json", headers=discourse_headers(body, "post_created"))
+    real_ingest = services._post_ingest
+
+    def refuse_the_first_post(*, source, incoming):
+        result = real_ingest(source=source, incoming=incoming)  # writes, then the database refuses
+        if incoming.post_external_id == "1201":
+            raise DataError("value too long for type character varying(255)")
+        return result
+
+    monkeypatch.setattr(services, "_post_ingest", refuse_the_first_post)
+    assert intake_drain() == 3
+
+    outcomes = dict(Delivery.objects.values_list("pk", "outcome"))
+    first = Delivery.objects.order_by("pk").first()
+    assert (first.outcome, first.error) == ("failed", "DataError: value too long for type character varying(255)")
+    assert sorted(outcomes.values()) == ["accepted", "accepted", "failed"]
+    assert sorted(Post.objects.values_list("external_id", flat=True)) == ["1202", "1203"]  # 1201's writes undone

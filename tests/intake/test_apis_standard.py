@@ -86,7 +86,7 @@ def test_post_edited_adds_version_two_and_makes_it_current(
     post = Post.objects.get()
     assert post.current_version == 2
     assert (post.latest_version.edit_reason, post.versions.count()) == ("typo", 2)
-    assert len(callbacks) == 2  # the drain nudge, and screening of v2
+    assert len(callbacks) == 2  # the drain schedule, and screening of v2
 
 
 def test_a_repeated_webhook_id_is_answered_200_duplicate_and_stores_one_post(

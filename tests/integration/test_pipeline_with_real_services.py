@@ -41,6 +41,26 @@ def test_a_signed_delivery_is_screened_by_a_real_worker(services: Services) -> N
     assert "home_needling" in categories
 
 
+def test_a_burst_of_concurrent_deliveries_is_drained_by_the_worker_alone(services: Services) -> None:
+    """One drain is scheduled at a time (a Redis flag): no delivery may miss its wake-up."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    add_source(services)
+    start_worker(services)
+    port = start_web(services)
+
+    def send(n: int) -> int:
+        return post_discourse(port, "it-forum", SECRET, discourse_post_body(n, f"{RISKY_TEXT} ({n})"))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(send, range(1, 61)))
+
+    assert statuses == [202] * 60
+    # No sweep runs here (no beat, no command): the request-scheduled drains must take all 60.
+    assert wait_until(lambda: findings_count(services) == 60, timeout=120), f"only {findings_count(services)} of 60 screened"
+    assert services.scalar("SELECT count(*) FROM intake_delivery WHERE outcome = 'queued'") == 0
+
+
 def test_deliveries_during_a_redis_outage_are_accepted_and_screened_after_recovery(
     services: Services, redis_server: RedisServer
 ) -> None:

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 
 from forum_helper.core.roles import ADMINS, MODERATORS
 from tests.conftest import user_with_role
@@ -41,3 +42,10 @@ class StandInAnalysis:
     evidence: tuple[StandInEvidence, ...] = ()
     explanations: tuple[str, ...] = ()
     rule_ids: tuple[str, ...] = field(default=())
+
+
+@pytest.fixture
+def superuser_client(db) -> Client:
+    client = Client()
+    client.force_login(User.objects.create_superuser("root", "root@example.org", "pw"))
+    return client

@@ -1,19 +1,10 @@
 import pytest
-from django.contrib.auth.models import User
-from django.test import Client
 
 from forum_helper.core.models import AuditLog
 from forum_helper.library.models import Document, Passage, Pin
 from forum_helper.library.search import search_passage_ids
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def superuser_client(db) -> Client:
-    client = Client()
-    client.force_login(User.objects.create_superuser("root", "root@example.org", "pw"))
-    return client
 
 
 @pytest.mark.parametrize("model", ["document", "passage", "pin"])

@@ -92,3 +92,23 @@ def test_references_for_analysis_is_a_json_list_with_excerpts_of_at_most_300_cha
     assert all(len(r["excerpt"]) <= 300 for r in references)
     for category in ("uv_combination", "drug_into_wounds", "darker_skin"):
         assert 1 <= sum(r["category"] == category for r in references) <= 3
+
+
+def test_links_follow_library_changes_made_after_they_were_first_built(superuser_client, no_pins) -> None:
+    """Links are cached per library state: an edit, a pin and a deletion each show at once."""
+    first = passages_for_finding(categories=["uv_combination"], evidence_texts=["UVB lamp"])["uv_combination"][0]
+    superuser_client.post(
+        f"/admin/library/passage/{first.passage_id}/change/",
+        {"heading": first.heading, "text": "Micro-channels let UVB lamp light reach deeper layers. Edited."},
+    )
+    edited = passages_for_finding(categories=["uv_combination"], evidence_texts=["UVB lamp"])["uv_combination"]
+    assert "Edited." in next(r.excerpt for r in edited if r.passage_id == first.passage_id)
+
+    other = Passage.objects.exclude(pk__in=[r.passage_id for r in edited]).first()
+    superuser_client.post("/admin/library/pin/add/", {"passage": other.pk, "category": "uv_combination", "rule_id": "", "note": ""})
+    pinned = passages_for_finding(categories=["uv_combination"], evidence_texts=["UVB lamp"])["uv_combination"]
+    assert (pinned[0].passage_id, pinned[0].pinned) == (other.pk, True)
+
+    superuser_client.post(f"/admin/library/passage/{other.pk}/delete/", {"post": "yes"})
+    after_delete = passages_for_finding(categories=["uv_combination"], evidence_texts=["UVB lamp"])["uv_combination"]
+    assert other.pk not in [r.passage_id for r in after_delete]

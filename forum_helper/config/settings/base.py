@@ -143,7 +143,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # A request must not hang on a dead broker: fail fast, the sweep re-enqueues later.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BEAT_SCHEDULE = {
-    # Requests nudge the drain themselves; this catches deliveries stored while the broker was down.
+    # Requests schedule the drain themselves; this catches deliveries stored while the broker was down.
     "drain-queued-deliveries": {
         "task": "forum_helper.intake.tasks.intake_drain_task",
         "schedule": timedelta(seconds=env_int("INTAKE_DRAIN_INTERVAL_SECONDS", 10)),
