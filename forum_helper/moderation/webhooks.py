@@ -61,21 +61,14 @@ def decision_undone_payload(*, decision: Decision) -> dict:
     Deliveries can arrive out of order after retries: `decided_at` and `undone_at` let the
     receiver tell that this undo follows the decision it names.
     """
-    post = decision.item.post
-    return {
-        "type": DECISION_UNDONE_EVENT,
-        "timestamp": timezone.now().isoformat(),
-        "data": {
-            "post_id": post.external_id,
-            "thread_id": post.thread.external_id,
-            "decision": decision.kind,
-            "action_taken": decision.action_taken,
-            "reason": decision.reason,
-            "decided_at": decision.created_at.isoformat(),
-            "undone_at": decision.undone_at.isoformat() if decision.undone_at else None,
-            "restored_status": decision.previous_status,
-        },
-    }
+    payload = decision_payload(decision=decision)
+    payload["type"] = DECISION_UNDONE_EVENT
+    payload["data"].update(
+        decided_at=decision.created_at.isoformat(),
+        undone_at=decision.undone_at.isoformat() if decision.undone_at else None,
+        restored_status=decision.previous_status,
+    )
+    return payload
 
 
 def decision_request(*, decision: Decision, now: int | None = None) -> SignedRequest | None:
