@@ -544,6 +544,7 @@ def _decide_sentence_stance(state: _SentenceState) -> None:
 
 
 _BORROW_MIN_STRENGTH = 0.8
+_WEAK_WARNING_STRENGTH = 1.0  # below this a "warning" is only an outcome word ("scarring")
 _DISAVOWAL_STRENGTH = 3.0  # "I'm not doing it", "not buying one yet", "decided against"
 _STATED_PLAN_STRENGTH = 1.5  # "I'm going to" / "my plan": more than a question's cue
 _DIRECT_ADVICE_STRENGTH = 1.5
@@ -796,6 +797,13 @@ def _classify_concepts(
     )
     for index, state in enumerate(states):
         if state.stance == "warning":
+            if state.strength < _WEAK_WARNING_STRENGTH:
+                # "Finished Roaccutane 2 months ago, but the scarring is awful": an outcome
+                # word describes the author's skin; what the sentence names still stands as
+                # a partner (never as the author's endorsed practice).
+                for hit in state.concept_hits:
+                    if not hit.negated and hit.concept:
+                        supporting.setdefault(hit.concept, []).append(hit)
             continue
         contrasts, clinic_cues = _clinic_contrast(state, data) if state.clinic else ([], [])
         risky_sentence = state.stance in RISKY_STANCES or (index in endorsed_by_next and (not state.clinic or bool(contrasts)))

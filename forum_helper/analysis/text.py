@@ -14,10 +14,13 @@ import re2
 
 from forum_helper.analysis.ruleset import re2_options
 
-# Clause breaks limit negation scope: "I avoided the sun, but I roll weekly".
+# Clause breaks limit negation scope: "I avoided the sun, but I roll weekly". A run-on
+# " just " starts a new instruction ("if your derm won't give you phototherapy just buy a
+# lamp"); right after the negation it is part of it ("don't just roll"), and a break at the
+# negation's own end does not separate anything.
 _CLAUSE_MARKERS = (
     b",", b";", b":", b"(", b")", b" but ", b" however", b" although ", b" though ", b" whereas ",
-    b" except ", b" unless ", b" instead ", b" - ", " – ".encode(), " — ".encode(),
+    b" except ", b" unless ", b" instead ", b" - ", " – ".encode(), " — ".encode(), b" just ",
 )
 # Quoted material is someone else's words: Reddit/Markdown "> ", BBCode [quote], SMF
 # "Quote from: X on <date>" and vBulletin "Originally Posted by X" blocks (to a blank line),
@@ -33,6 +36,10 @@ _QUOTE = re2.compile(
     r'|(?m:^[ \t]*"[^"\n]{12,400}")|(?m:^[ \t]*“[^”\n]{12,400}”)'
     # someone's words introduced by a colon: my friend sent me her plan: "roll 1mm ..."
     r'|:[ \t]*"[^"\n]{12,400}"|:[ \t]*“[^”\n]{12,400}”'
+    # words in single quotation marks, opened after a space ('stamp your normal skin, then
+    # the patch' advice); an apostrophe inside ("don't") ends the attempt, so contractions
+    # and possessives are not taken for quotes
+    r"|(?:^|[\s(\[])'[A-Za-z][^'\n]{10,300}[A-Za-z.!?]'"
     # a question in quotation marks is the question being answered
     r'|"[^"\n]{8,300}\?"|“[^”\n]{8,300}\?”'
     # reported speech: stop asking "how deep should i needle", people saying "just roll it"
@@ -40,7 +47,7 @@ _QUOTE = re2.compile(
     r'(?:me\s+|us\s+|you\s+|people\s+)?(?:stuff\s+like\s+|things\s+like\s+|like\s+)?(?:"[^"\n]{8,300}"|“[^”\n]{8,300}”)',
     re2_options(),
 )
-_QUOTE_HINTS = (b">", b"uote", b"riginally", b"Q:", b"q:", b'"', "“".encode())
+_QUOTE_HINTS = (b">", b"uote", b"riginally", b"Q:", b"q:", b'"', "“".encode(), b" '", b"('", b"['")
 _LIST_MARKER_BYTES = frozenset(b" \t\r\n-*\xe2\x80\xa2#")  # includes the bytes of the bullet •
 
 
