@@ -70,6 +70,15 @@ class Strategy:
     NO_VERDICT_CHANGE = "no_verdict_change"
     REPLAY = "replay"
 
+    # What the report says about the posts analysed, for admins.
+    DESCRIPTIONS = {
+        MATCHER: "analysed: the posts whose text or thread matches the changed rule's terms",
+        COMBINATION: "analysed: the posts whose text or thread names one of the combination's concepts",
+        SEVERITY: "analysed: the posts that can be risky (severity rules read only those)",
+        NO_VERDICT_CHANGE: "none analysed: an explanation text changes no verdict",
+        REPLAY: "analysed: every post (full re-analysis)",
+    }
+
 
 @dataclass(frozen=True)
 class BacktestFilters:
@@ -138,6 +147,7 @@ class BacktestReport:
             "scanned": self.scanned,
             "analysed": self.analysed,
             "strategy": self.strategy,
+            "strategy_description": Strategy.DESCRIPTIONS[self.strategy],
             "prefiltered": self.strategy != Strategy.REPLAY,
             "seconds": round(self.seconds, 3),
             "posts_per_second": round(self.scanned / self.seconds) if self.seconds else None,

@@ -22,6 +22,7 @@ def test_the_command_reports_the_deltas_of_a_rule_file(tmp_path, source):
     assert "newly flagged      1" in report
     assert "no longer flagged  0" in report
     assert "[[zapwand]]" in report
+    assert "strategy matcher: analysed: the posts whose text or thread matches the changed rule's terms" in report
     assert RulesetVersion.objects.count() == 1  # read-only
 
 

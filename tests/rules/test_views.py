@@ -189,6 +189,7 @@ def test_backtesting_an_edit_from_the_page_shows_progress_and_result(admin_clien
     assert "<progress" in page
     assert "No longer flagged" in page
     assert ">zapwand</mark>" in page
+    assert "the posts whose text or thread matches the changed rule&#x27;s terms" in page  # which posts were analysed
     status = admin_client.get(reverse("rules:backtest-status", args=[backtest.pk])).json()
     assert status == {"status": "done", "processed": backtest.total, "total": backtest.total, "percent": 100, "error": "", "finished": True}
 

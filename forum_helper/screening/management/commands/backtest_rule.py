@@ -66,7 +66,9 @@ class Command(BaseCommand):
     def _print_report(self, r: dict[str, Any], samples: int) -> None:
         out = self.stdout.write
         out(f"rule {r['rule_id']} vs ruleset v{r['baseline_version']}" + (" (contribution: compared without the rule)" if r["contribution"] else ""))
-        out(f"posts scanned {r['scanned']}, analysed {r['analysed']}{' (prefiltered)' if r['prefiltered'] else ''}, {r['seconds']} s, {r['posts_per_second'] or '-'} posts/s")
+        out(f"posts scanned {r['scanned']}, analysed {r['analysed']}, {r['seconds']} s, {r['posts_per_second'] or '-'} posts/s")
+        if r.get("strategy_description"):  # reports stored before descriptions existed have none
+            out(f"strategy {r['strategy']}: {r['strategy_description']}")
         out(f"newly flagged      {r['newly_flagged']}")
         out(f"no longer flagged  {r['no_longer_flagged']}")
         changes = ", ".join(f"{k}: {v}" for k, v in r["severity_changes"].items()) or "none"
