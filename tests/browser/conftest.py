@@ -36,11 +36,23 @@ def browser() -> Iterator["Browser"]:
                     "install it into the venv: .venv/bin/pip install playwright")
     require_service("Chromium", CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK),
                     f"install it: apt-get install -y chromium (expected at {CHROMIUM})")
+    from django.db import connections
+
+    test_thread_connections = {alias: connections[alias] for alias in connections}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
+        # From here on Playwright's event loop stays registered as this thread's running loop,
+        # and Django's connection handler then hands out a second, fresh connection per alias
+        # (its async-context storage). That one lacks what the test-database setup recorded
+        # on the first, above all the serialized migration rows (reference library, default
+        # ruleset) that serialized_rollback restores: once any earlier test had created the
+        # test database, the restore was silently skipped. Keep one connection per alias.
+        for alias, connection in test_thread_connections.items():
+            connections[alias] = connection
+            assert connections[alias] is connection
         try:
             yield browser
         finally:
