@@ -46,6 +46,7 @@ from forum_helper.analysis.text import (
     quote_ranges,
     same_clause,
     split_sentences,
+    words_unhyphenated,
 )
 
 RISKY_STANCES = frozenset({"planning", "recommending", "reporting_ongoing"})
@@ -119,12 +120,15 @@ class _Reading:
         self.states = states
         self.quoted_hits = quoted_hits
 
-    def concepts(self, *, include_quoted: bool = True) -> set[str]:
+    def concepts(self, *, include_quoted: bool = True, include_negated: bool = False) -> set[str]:
         found: set[str] = set()
         for state in self.states:
-            found.update(state.live_concepts())
+            if include_negated:
+                found.update(hit.concept for hit in state.concept_hits if hit.concept)
+            else:
+                found.update(state.live_concepts())
         if include_quoted:
-            found.update(hit.concept for hit in self.quoted_hits if hit.concept and not hit.negated)
+            found.update(hit.concept for hit in self.quoted_hits if hit.concept and (include_negated or not hit.negated))
         return found
 
 
@@ -132,7 +136,7 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
     """Screen one post. Pure: same inputs, same Analysis."""
     context = context or PostContext()
     text = post.text
-    context_concepts = _context_concepts(context, ruleset)
+    context_concepts, context_named = _context_concepts(context, ruleset)
     # With a thread to refer to, every sentence may carry the stance ("do I keep increasing
     # the time?"); otherwise only sentences near a concept are read for cues.
     reading = _read(text, ruleset, all_sentences=bool(context_concepts))
@@ -173,7 +177,7 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
         if name in modifier_hits or (name == "staff_author" and post.author_role == _STAFF)
     ]
     categories = tuple(name for name in CATEGORIES if name in category_hits) if risky else ()
-    mention_hits = {} if risky else _mentions(reading, ruleset)
+    mention_hits = {} if risky else _mentions(reading, ruleset, context_named)
     # A warning about the thread's practice is low-priority context even if it names nothing.
     mentioned = bool(mention_hits) or (thread_mentions and stance == "warning")
     severity, severity_rule = _severity(risky, categories, stance, post.author_role, modifiers, mentioned, ruleset)
@@ -237,7 +241,7 @@ def _parse_number(raw: bytes | None) -> float | None:
 def _read(text: str, ruleset: CompiledRuleset, *, all_sentences: bool = False) -> _Reading:
     """Scan for concepts; read cues in the sentences around them (or in every sentence)."""
     data = text.encode("utf-8")
-    hits = _scan(data, ruleset.concept_set, ruleset.concept_matchers)
+    hits = _scan(words_unhyphenated(data), ruleset.concept_set, ruleset.concept_matchers)
     if not hits and not all_sentences:
         return _Reading(data, [], [])
     hits.sort(key=lambda hit: hit.start)
@@ -451,15 +455,20 @@ def _combination_met(combo: Combination, present: set[str]) -> bool:
     )
 
 
-def _context_concepts(context: PostContext, ruleset: CompiledRuleset) -> set[str]:
+def _context_concepts(context: PostContext, ruleset: CompiledRuleset) -> tuple[set[str], set[str]]:
+    """The concepts the thread (title, parent, earlier posts) names as live, and every
+    concept it names at all ("no sun after microneedling" still names the practice)."""
     concepts: set[str] = set()
+    named: set[str] = set()
     texts: list[str] = [context.thread_title, context.parent_text]
     for earlier in context.thread_posts:
         texts.append(earlier.text if isinstance(earlier, PostInput) else str(earlier))
     for extra in texts:
         if extra:
-            concepts |= _read(extra, ruleset).concepts()
-    return concepts
+            reading = _read(extra, ruleset)
+            concepts |= reading.concepts()
+            named |= reading.concepts(include_negated=True)
+    return concepts, named
 
 
 def _context_endorsable(states: list[_SentenceState], context: PostContext, ruleset: CompiledRuleset) -> bool:
@@ -544,6 +553,7 @@ def _decide_sentence_stance(state: _SentenceState) -> None:
 
 
 _BORROW_MIN_STRENGTH = 0.8
+_DONE_TO_SKIN_CONCEPTS = frozenset({"procedure", "uv_light", "wound_state"})
 _WEAK_WARNING_STRENGTH = 1.0  # below this a "warning" is only an outcome word ("scarring")
 _DISAVOWAL_STRENGTH = 3.0  # "I'm not doing it", "not buying one yet", "decided against"
 _STATED_PLAN_STRENGTH = 1.5  # "I'm going to" / "my plan": more than a question's cue
@@ -904,7 +914,9 @@ def _within_window(combo: Combination, endorsed: _ConceptHits, supporting: _Conc
     return not own_partners
 
 
-def _mentions(reading: _Reading, ruleset: CompiledRuleset) -> dict[str, list[tuple[_Hit, str]]]:
+def _mentions(
+    reading: _Reading, ruleset: CompiledRuleset, context_concepts: set[str]
+) -> dict[str, list[tuple[_Hit, str]]]:
     """Concepts named in a post that is not risky (quotes included): context for a
     moderator, severity low. Keyed by the category each concept belongs to."""
     found: dict[str, list[tuple[_Hit, str]]] = {}
@@ -914,7 +926,24 @@ def _mentions(reading: _Reading, ruleset: CompiledRuleset) -> dict[str, list[tup
         category = category_of.get(hit.concept or "")
         if category:
             found.setdefault(category, []).append((hit, hit.matcher.rule_id))
+    if found and not _names_a_practice(hits, context_concepts, ruleset):
+        # "On Accutane month 2, what lip balm works?", "Elidel vs Protopic?", "a weekend at
+        # the beach": a drug, a status or plain sun on its own is everyday skincare, not a
+        # mention of a risky practice.
+        return {}
     return found
+
+
+def _names_a_practice(hits: list[_Hit], context_concepts: set[str], ruleset: CompiledRuleset) -> bool:
+    """A practice is named: a concept with its own category (a roller, a TCA peel, a UV
+    lamp), a procedure, a wound or UV light (even in a clinic), in the post or its thread, or parts that together make a
+    combination (retinoid + tanning bed)."""
+    named = {hit.concept for hit in hits if hit.concept} | context_concepts
+    if named & set(ruleset.category_of_concept) or named & _DONE_TO_SKIN_CONCEPTS:
+        return True
+    return any(
+        combo.scope == "post" and combo.category and _combination_met(combo, named) for combo in ruleset.combinations
+    )
 
 
 # --- modifiers, severity, measures -------------------------------------------------------------

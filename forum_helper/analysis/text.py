@@ -143,6 +143,25 @@ def contrast_breaks(data: bytes, start: int, end: int) -> list[int]:
     return found
 
 
+def words_unhyphenated(data: bytes) -> bytes:
+    """The text with a hyphen between two letters read as a space, same length (offsets hold):
+    "the stamp-the-normal-skin-then-the-patch thing" names the practice as plainly as spaces."""
+    position = data.find(b"-")
+    if position < 0:
+        return data
+    buffer = bytearray(data)
+    last = len(data) - 1
+    while position >= 0:
+        if 0 < position < last and _is_letter(data[position - 1]) and _is_letter(data[position + 1]):
+            buffer[position] = 0x20
+        position = data.find(b"-", position + 1)
+    return bytes(buffer)
+
+
+def _is_letter(byte: int) -> bool:
+    return 97 <= byte <= 122 or 65 <= byte <= 90
+
+
 def quote_ranges(data: bytes) -> list[tuple[int, int]]:
     if not any(hint in data for hint in _QUOTE_HINTS):
         return []
