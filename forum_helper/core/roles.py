@@ -6,12 +6,22 @@ MODERATORS = "moderators"
 ADMINS = "admins"
 
 
+def _group_names(user: AbstractBaseUser) -> frozenset[str]:
+    # A page asks several times (menu, permission, template); request.user lives one request,
+    # so one query per request is enough.
+    names = getattr(user, "_role_group_names", None)
+    if names is None:
+        names = frozenset(user.groups.values_list("name", flat=True))
+        user._role_group_names = names
+    return names
+
+
 def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or user.groups.filter(name=ADMINS).exists()))
+    return bool(user.is_authenticated and (user.is_superuser or ADMINS in _group_names(user)))
 
 
 def is_moderator(user: AbstractBaseUser | AnonymousUser) -> bool:
-    return bool(user.is_authenticated and (is_admin(user) or user.groups.filter(name=MODERATORS).exists()))
+    return bool(user.is_authenticated and (user.is_superuser or bool(_group_names(user) & {ADMINS, MODERATORS})))
 
 
 class IsModerator(BasePermission):

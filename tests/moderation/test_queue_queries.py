@@ -87,3 +87,11 @@ def test_a_row_shows_its_own_post_even_when_its_finding_is_on_another_post(mod_c
     page = mod_client.get("/queue/").context["page"]
     assert {item.pk: item.post.external_id for item in page.items} == {
         first.pk: first.post.external_id, second.pk: second.post.external_id}
+
+
+def test_a_page_reads_the_moderators_roles_once(mod_client: Client) -> None:
+    _items(3)
+    with CaptureQueriesContext(connection) as captured:
+        assert mod_client.get("/queue/").status_code == 200
+    role_queries = [q["sql"] for q in captured.captured_queries if '"auth_group"' in q["sql"]]
+    assert len(role_queries) == 1, role_queries
