@@ -3,7 +3,7 @@
 A webhook request only verifies, validates and stores the delivery (one INSERT) and answers
 202; this runs in a Celery worker. Each delivery is claimed with FOR UPDATE SKIP LOCKED and
 processed in its own transaction, so workers share the queue, and a worker killed mid-way
-leaves its delivery queued for the next drain. Screening is enqueued by post_ingest on commit.
+leaves its delivery queued for the next drain. The versions a batch stores are screened by one task, published after its commit.
 """
 import logging
 
@@ -16,6 +16,7 @@ from forum_helper.core.exceptions import ApplicationError
 from forum_helper.intake import payloads
 from forum_helper.intake.models import Delivery
 from forum_helper.intake.services import post_ingest_atomic, thread_upsert
+from forum_helper.screening.services import screening_batched, screening_publish_batch
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +92,9 @@ def intake_drain(*, limit: int | None = None, outcome: str = Delivery.Outcome.QU
 
 
 def _deliveries_process_batch(*, outcome: str, size: int) -> int:
-    """Claim up to `size` deliveries and process them in one transaction (one commit for all)."""
-    with transaction.atomic():
+    """Claim up to `size` deliveries and process them in one transaction (one commit for all);
+    then one screening task for the post versions stored."""
+    with screening_batched() as stored_version_ids, transaction.atomic():
         deliveries = list(
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("source")
@@ -112,6 +114,7 @@ def _deliveries_process_batch(*, outcome: str, size: int) -> int:
             delivery.processed_at = timezone.now()
         if deliveries:
             Delivery.objects.bulk_update(deliveries, ["outcome", "error", "post_version", "body", "processed_at"])
+    screening_publish_batch(post_version_ids=stored_version_ids)  # committed; a missed publish is left to the sweep
     return len(deliveries)
 
 

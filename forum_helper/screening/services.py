@@ -1,4 +1,7 @@
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -13,9 +16,37 @@ logger = logging.getLogger(__name__)
 THREAD_CONTEXT_POSTS = 20
 
 
+# Set by screening_batched(): enqueued ids are collected for one task instead of one task each.
+_batch: ContextVar[list[int] | None] = ContextVar("screening_batch", default=None)
+
+
 def screening_enqueue(*, post_version_id: int) -> None:
     """Enqueue screening once the current transaction commits; never fails the caller."""
+    batch = _batch.get()
+    if batch is not None:
+        batch.append(post_version_id)
+        return
     transaction.on_commit(lambda: screening_publish(post_version_id=post_version_id), robust=True)
+
+
+@contextmanager
+def screening_batched() -> Iterator[list[int]]:
+    """Collect the versions enqueued inside; the caller publishes them with
+    screening_publish_batch after its transaction commits (an id whose savepoint was rolled
+    back may be among them: the task skips versions that do not exist)."""
+    ids: list[int] = []
+    token = _batch.set(ids)
+    try:
+        yield ids
+    finally:
+        _batch.reset(token)
+
+
+def screening_publish_batch(*, post_version_ids: list[int]) -> bool:
+    """One screening task for many versions (the intake drain's batches). False when the broker is unreachable."""
+    from forum_helper.screening.tasks import screen_post_versions_task
+
+    return bool(post_version_ids) and task_publish(screen_post_versions_task, post_version_ids)
 
 
 def screening_publish(*, post_version_id: int) -> bool:
@@ -90,6 +121,15 @@ def post_version_screen(*, post_version_id: int) -> Finding | None:
         # A redelivered task screened the same version concurrently; keep the first finding.
         return Finding.objects.get(post_version=post_version, ruleset_version=ruleset.version)
     return finding
+
+
+def post_versions_screen(*, post_version_ids: list[int]) -> int:
+    """Screen each version that exists, in order; returns how many were screened."""
+    existing = set(PostVersion.objects.filter(pk__in=post_version_ids).values_list("pk", flat=True))
+    for post_version_id in post_version_ids:
+        if post_version_id in existing:
+            post_version_screen(post_version_id=post_version_id)
+    return len(existing)
 
 
 def post_versions_pending() -> "list[int]":

@@ -65,3 +65,19 @@ def standard_headers(body: bytes, *, msg_id: str, timestamp: int, secret: str = 
         "webhook-timestamp": str(timestamp),
         "webhook-signature": standard_sign(body, msg_id=msg_id, timestamp=timestamp, secret=secret),
     }
+
+
+@pytest.fixture
+def screenings_published(monkeypatch) -> list[list[int]]:
+    """The post version ids of each screening task published (the publish still happens)."""
+    from forum_helper.screening import services
+
+    published: list[list[int]] = []
+    real_publish = services.task_publish
+
+    def recording_publish(task, *args):
+        published.append(list(args[0]) if isinstance(args[0], list) else [args[0]])
+        return real_publish(task, *args)
+
+    monkeypatch.setattr(services, "task_publish", recording_publish)
+    return published

@@ -120,12 +120,10 @@ def test_a_staff_reply_is_stored_with_staff_role_title_position_and_parent(clien
 
 
 def test_a_redelivery_with_a_new_event_id_is_a_duplicate_and_stores_nothing_new(
-    client: Client, discourse_source: ForumSource, django_capture_on_commit_callbacks
+    client: Client, discourse_source: ForumSource, screenings_published
 ) -> None:
     deliver(client, "post_created__opener.json", event_id="100")
-
-    with django_capture_on_commit_callbacks() as callbacks:
-        response = deliver(client, "post_created__opener.json", event_id="101")
+    response = deliver(client, "post_created__opener.json", event_id="101")
 
     assert response.status_code == 202
     assert (Post.objects.count(), PostVersion.objects.count()) == (1, 1)
@@ -133,7 +131,7 @@ def test_a_redelivery_with_a_new_event_id_is_a_duplicate_and_stores_nothing_new(
         ("100", "accepted"),
         ("101", "duplicate"),
     ]
-    assert len(callbacks) == 1  # the drain schedule only: no second screening enqueued
+    assert screenings_published == [[PostVersion.objects.get().pk]]  # no second screening
 
 
 def test_post_recovered_of_a_stored_version_is_a_duplicate(client: Client, discourse_source: ForumSource) -> None:
@@ -144,12 +142,10 @@ def test_post_recovered_of_a_stored_version_is_a_duplicate(client: Client, disco
 
 
 def test_post_edited_adds_version_two_which_becomes_current_and_is_enqueued_for_screening(
-    client: Client, discourse_source: ForumSource, django_capture_on_commit_callbacks
+    client: Client, discourse_source: ForumSource, screenings_published
 ) -> None:
     deliver(client, "post_created__opener.json")
-
-    with django_capture_on_commit_callbacks() as callbacks:
-        response = deliver(client, "post_edited__opener_v2.json", event_id="2")
+    response = deliver(client, "post_edited__opener_v2.json", event_id="2")
 
     assert response.status_code == 202
     post = Post.objects.get()
@@ -159,7 +155,7 @@ def test_post_edited_adds_version_two_which_becomes_current_and_is_enqueued_for_
     assert v2.raw_text.endswith("It's scaly and sometimes bleeds.")
     assert v2.edited_at.isoformat() == "2024-05-02T12:45:10.004000+00:00"
     assert post.versions.count() == 2
-    assert len(callbacks) == 2  # the drain schedule, and screening of v2 published on commit
+    assert screenings_published[-1] == [v2.pk]
 
 
 def test_post_edited_is_screened_eagerly_into_a_finding_for_version_two(
@@ -384,3 +380,19 @@ def test_a_delivery_the_database_refuses_is_failed_alone_and_the_rest_of_its_bat
     assert (first.outcome, first.error) == ("failed", "DataError: value too long for type character varying(255)")
     assert sorted(outcomes.values()) == ["accepted", "accepted", "failed"]
     assert sorted(Post.objects.values_list("external_id", flat=True)) == ["1202", "1203"]  # 1201's writes undone
+
+
+def test_one_drain_batch_publishes_one_screening_task_for_all_its_posts(
+    client: Client, discourse_source: ForumSource, screenings_published
+) -> None:
+    from forum_helper.screening.models import Finding
+
+    for name in ("post_created__opener.json", "post_created__member_reply.json", "post_created__staff_reply.json"):
+        body = fixture_bytes("discourse", name)
+        client.post(URL, data=body, content_type="application/json", headers=discourse_headers(body, "post_created"))
+
+    assert intake_drain() == 3
+
+    versions = list(PostVersion.objects.order_by("pk").values_list("pk", flat=True))
+    assert screenings_published == [versions]
+    assert set(Finding.objects.values_list("post_version_id", flat=True)) == set(versions)  # the task ran (eagerly)

@@ -77,16 +77,15 @@ def test_a_minimal_staff_reply_with_integer_ids_finds_its_parent(client: Client,
 
 
 def test_post_edited_adds_version_two_and_makes_it_current(
-    client: Client, standard_source: ForumSource, django_capture_on_commit_callbacks
+    client: Client, standard_source: ForumSource, screenings_published
 ) -> None:
     deliver(client, "post.created__member.json", msg_id="msg_1")
-    with django_capture_on_commit_callbacks() as callbacks:
-        deliver(client, "post.edited__v2.json", msg_id="msg_2")
+    deliver(client, "post.edited__v2.json", msg_id="msg_2")
 
     post = Post.objects.get()
     assert post.current_version == 2
     assert (post.latest_version.edit_reason, post.versions.count()) == ("typo", 2)
-    assert len(callbacks) == 2  # the drain schedule, and screening of v2
+    assert screenings_published[-1] == [post.latest_version.pk]  # v2 is screened
 
 
 def test_a_repeated_webhook_id_is_answered_200_duplicate_and_stores_one_post(
