@@ -43,6 +43,7 @@ from forum_helper.analysis.text import (
     char_offsets,
     clause_breaks,
     contrast_breaks,
+    deferred_to_date,
     quote_ranges,
     same_clause,
     split_sentences,
@@ -113,12 +114,17 @@ class _SentenceState:
 class _Reading:
     """A text read into sentences, with its hits; quoted hits kept apart."""
 
-    __slots__ = ("data", "states", "quoted_hits")
+    __slots__ = ("data", "states", "quoted_hits", "cue_data")
 
-    def __init__(self, data: bytes, states: list[_SentenceState], quoted_hits: list[_Hit]) -> None:
+    def __init__(
+        self, data: bytes, states: list[_SentenceState], quoted_hits: list[_Hit], cue_data: bytes | None = None
+    ) -> None:
         self.data = data
         self.states = states
         self.quoted_hits = quoted_hits
+        # the text cues are read from: quoted words blanked (same length, same offsets), so
+        # '"just roll and put minox on" - that comment is scary' takes no advice from the quote
+        self.cue_data = cue_data if cue_data is not None else data
 
     def concepts(self, *, include_quoted: bool = True, include_negated: bool = False) -> set[str]:
         found: set[str] = set()
@@ -146,10 +152,16 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
         _decide_sentence_stance(state)
     _apply_disavowal(reading.states)
     _borrow_neighbour_stance(reading.states, reading.data)
+    answer_hits = _answer_to_plan_hits(reading, context, context_concepts, ruleset)
 
     endorsed, supporting, direct_supporting = _classify_concepts(reading.states, reading.data)
     context_hits = _context_cue_hits(reading.states)
     available = set(supporting) | context_concepts
+    if answer_hits:
+        # "2mm. every 3 weeks. trust." under "going to buy a pen, what length?": a short
+        # answer to someone's plan endorses the plan it answers.
+        for concept in context_concepts:
+            endorsed.setdefault(concept, list(answer_hits))
     if context_hits and context_concepts and _context_endorsable(reading.states, context, ruleset):
         # A reply that only points at the thread's subject ("do I keep increasing the time?")
         # endorses that subject through its own words.
@@ -267,7 +279,7 @@ def _read(text: str, ruleset: CompiledRuleset, *, all_sentences: bool = False) -
     for index, sentence in enumerate(sentences):
         if quotes and any(start <= sentence.content_start and sentence.end <= end + 1 for start, end in quotes):
             states[index].quoted = True
-    reading = _Reading(data, states, quoted_hits)
+    reading = _Reading(data, states, quoted_hits, _blank_ranges(data, quotes) if quotes else data)
     if all_sentences or quoted_hits:  # a reply to a quote may only point at it ("please don't.")
         wanted = set(range(len(states)))
     else:
@@ -285,6 +297,7 @@ def _read(text: str, ruleset: CompiledRuleset, *, all_sentences: bool = False) -
 def _read_signals(reading: _Reading, ruleset: CompiledRuleset, wanted: set[int]) -> None:
     """Scan cue patterns inside each wanted sentence (a short window per sentence)."""
     data = reading.data
+    cue_data = reading.cue_data
     states = reading.states
     for index in sorted(wanted):
         if not 0 <= index < len(states):
@@ -296,7 +309,7 @@ def _read_signals(reading: _Reading, ruleset: CompiledRuleset, wanted: set[int])
         if state.quoted:
             continue
         sentence = state.sentence
-        window = data[sentence.start : sentence.end]
+        window = cue_data[sentence.start : sentence.end]
         matched = ruleset.signal_set.Match(window) if ruleset.signal_matchers else None
         for matcher_index in matched or ():
             matcher = ruleset.signal_matchers[matcher_index]
@@ -318,7 +331,7 @@ def _read_signals(reading: _Reading, ruleset: CompiledRuleset, wanted: set[int])
                 else:
                     state.signal_hits.append(hit)
         if state.negations and state.concept_hits:
-            _apply_negation(state, clause_breaks(data, sentence.start, sentence.end))
+            _apply_negation(state, clause_breaks(data, sentence.start, sentence.end), data)
         _weigh_signals(state, data)
         _apply_suppression(state)
         _apply_concept_conditions(state)
@@ -344,11 +357,39 @@ def _clinic_in_other_clause(state: _SentenceState, data: bytes) -> bool:
     )
 
 
-def _apply_negation(state: _SentenceState, breaks: list[int]) -> None:
+def _blank_ranges(data: bytes, ranges: list[tuple[int, int]]) -> bytes:
+    blanked = bytearray(data)
+    for start, end in ranges:
+        blanked[start:end] = b" " * (end - start)
+    return bytes(blanked)
+
+
+# A negation of these negates nothing the post names: a filler ("not gonna lie", "no joke")
+# or the wait itself ("no way I'm waiting 6 months after Accutane", "didn't wait for it to
+# heal"): what follows is done sooner, not left undone.
+_NEGATED_FILLERS = (b"gonna lie", b"going to lie", b"lie", b"kidding", b"joke", b"joking", b"offense", b"offence", b"cap")
+_WAIT_WORDS = (b"wait", b"waiting", b"waited")
+
+
+def _negates_nothing(data: bytes, negation: _Hit, breaks: list[int]) -> bool:
+    following = data[negation.end : negation.end + 40].lower()
+    if following.lstrip().startswith(_NEGATED_FILLERS):
+        return True
+    words = following.split()[:3]
+    if any(word.strip(b",.;:!?") in _WAIT_WORDS for word in words):
+        return True
+    # "Not rolling until October": a practice put off to a date is deferred, not refused
+    deferral = deferred_to_date(data, negation.end, negation.end + negation.matcher.scope_chars + 40)
+    return deferral is not None and same_clause(breaks, negation.end, deferral)
+
+
+def _apply_negation(state: _SentenceState, breaks: list[int], data: bytes) -> None:
     concept_hits = state.concept_hits
     for negation in state.negations:
         # A negation inside a concept's own words ("never sterilise") belongs to that concept.
         if any(hit.start <= negation.start < hit.end for hit in concept_hits):
+            continue
+        if _negates_nothing(data, negation, breaks):
             continue
         reach = negation.end + negation.matcher.scope_chars
         for hit in concept_hits:
@@ -485,6 +526,59 @@ def _context_endorsable(states: list[_SentenceState], context: PostContext, rule
     return True
 
 
+_ANSWER_MAX_WORDS = 30
+_AFFIRMATIVE_OPENINGS = (
+    b"yes", b"yep", b"yeah", b"yup", b"ya", b"sure", b"definitely", b"absolutely", b"of course", b"totally",
+    b"100%", b"deffo", b"def", b"ofc", b"for sure",
+)
+
+
+def _answer_to_plan_hits(
+    reading: _Reading, context: PostContext, context_concepts: set[str], ruleset: CompiledRuleset
+) -> list[_Hit]:
+    """A short reply that answers a parent asking about a practice ("Should I put Protopic
+    on right after stamping?" - "yes, straight after") with a yes, a measure or its own
+    endorsement, naming something itself, and with no warning, clinic, past one-off or
+    question of its own: the reply's concept hits (its evidence), and its cue-less
+    sentences recommend."""
+    states = reading.states
+    if not context.parent_text or not context_concepts or not states:
+        return []
+    data = reading.data
+    if len(data.split()) > _ANSWER_MAX_WORDS:
+        return []
+    own = [state for state in states if not state.quoted]
+    for state in own:
+        if state.sentence.is_question or state.clinic or state.stance in ("warning", "reporting_past"):
+            return []
+        if state.stance == "neutral" and state.strength >= _CLINIC_MIN_STRENGTH:
+            return []
+    opening = data[own[0].sentence.content_start :].lstrip(b" \t\"'*-").lower() if own else b""
+    affirmative = any(
+        opening.startswith(word) and (len(opening) == len(word) or not opening[len(word) : len(word) + 1].isalpha())
+        for word in _AFFIRMATIVE_OPENINGS
+    )
+    concept_hits = [hit for state in own for hit in state.concept_hits if not hit.negated and hit.concept]
+    # the reply must name something itself (a length, "straight after", a schedule): that is
+    # its evidence
+    if not concept_hits:
+        return []
+    endorsing = any(state.stance in RISKY_STANCES for state in own)
+    gives_a_measure = any(hit.matcher.measure is not None for hit in concept_hits)
+    if not (affirmative or endorsing or gives_a_measure):
+        return []
+    # the parent asks about doing it (a plan, or a question that does not warn)
+    parent = analyze(PostInput(text=context.parent_text), PostContext(thread_title=context.thread_title), ruleset)
+    if not (parent.risky and parent.stance == "planning") and not (
+        "?" in context.parent_text and parent.stance in ("planning", "neutral")
+    ):
+        return []
+    for state in own:
+        if state.stance is None:
+            state.stance, state.strength, state.borrowed = "recommending", _BORROW_MIN_STRENGTH, True
+    return concept_hits
+
+
 def _resolve_context_dependent(reading: _Reading, context_concepts: set[str]) -> None:
     """Keep an ambiguous hit ("your lamp") only when the post's unambiguous words or its
     thread name what it needs (UV); an ambiguous word cannot justify itself."""
@@ -555,6 +649,7 @@ def _decide_sentence_stance(state: _SentenceState) -> None:
 _BORROW_MIN_STRENGTH = 0.8
 _DONE_TO_SKIN_CONCEPTS = frozenset({"procedure", "uv_light", "wound_state"})
 _WEAK_WARNING_STRENGTH = 1.0  # below this a "warning" is only an outcome word ("scarring")
+_WEAK_PLAN_CUE = 1.0  # a plain purchase ("ordered") or only a question's form
 _DISAVOWAL_STRENGTH = 3.0  # "I'm not doing it", "not buying one yet", "decided against"
 _STATED_PLAN_STRENGTH = 1.5  # "I'm going to" / "my plan": more than a question's cue
 _DIRECT_ADVICE_STRENGTH = 1.5
@@ -574,14 +669,15 @@ _CONTINUATION_STARTS = (b"then ", b"and ", b"after that", b"afterwards", b"also 
 def _apply_disavowal(states: list[_SentenceState]) -> None:
     """"Are home IPL devices safe? Not buying one yet, just researching": an explicit
     disavowal in the author's own words outweighs a plan read only from the form of a
-    question elsewhere in the post (a stated plan, "I want to", still stands)."""
+    question or from a plain purchase ("Ordered a roller ... Returned it, never used it");
+    a stated plan, "I want to", still stands."""
     if not any(
         state.stance == "neutral" and not state.quoted and state.signals.get("neutral", 0.0) >= _DISAVOWAL_STRENGTH
         for state in states
     ):
         return
     for state in states:
-        if state.stance == "planning" and state.signals.get("planning", 0.0) == 0.0:
+        if state.stance == "planning" and state.signals.get("planning", 0.0) < _WEAK_PLAN_CUE:
             state.stance = "neutral"
 
 
@@ -805,7 +901,14 @@ def _classify_concepts(
         or any(hit.matcher.category and not hit.matcher.setting_ambiguous and not hit.negated for hit in state.concept_hits)
         for state in states
     )
+    post_warns = any(
+        state.stance == "warning" and not state.quoted and state.strength >= _DIRECT_WARNING_STRENGTH for state in states
+    )
     for index, state in enumerate(states):
+        if post_warns and _describes_a_thing(state, data):
+            # "a roller that's been used for 8 months is a bacteria brush. stop using it": in
+            # a warning, a sentence about a thing (no "I") is the reason, not a report
+            continue
         if state.stance == "warning":
             if state.strength < _WEAK_WARNING_STRENGTH:
                 # "Finished Roaccutane 2 months ago, but the scarring is awful": an outcome
@@ -833,6 +936,17 @@ def _classify_concepts(
                 if risky_sentence:
                     endorsed.setdefault(hit.concept, []).append(hit)
     return endorsed, supporting, direct_supporting
+
+
+_DETERMINERS = (b"a ", b"an ", b"the ", b"this ", b"that ", b"these ", b"those ", b"any ", b"every ")
+
+
+def _describes_a_thing(state: _SentenceState, data: bytes) -> bool:
+    """A report whose subject is a noun phrase ("a roller that's been used for months ...")
+    and that has no first person describes the thing, not what the author does."""
+    if state.stance not in ("reporting_ongoing", "reporting_past") or state.signals.get("first_person", 0.0) > 0:
+        return False
+    return data[state.sentence.content_start : state.sentence.content_start + 8].lower().startswith(_DETERMINERS)
 
 
 def _clinic_contrast(state: _SentenceState, data: bytes) -> tuple[list[int], list[int]]:

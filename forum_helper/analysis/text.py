@@ -38,8 +38,9 @@ _QUOTE = re2.compile(
     r'|:[ \t]*"[^"\n]{12,400}"|:[ \t]*“[^”\n]{12,400}”'
     # words in single quotation marks, opened after a space ('stamp your normal skin, then
     # the patch' advice); an apostrophe inside ("don't") ends the attempt, so contractions
-    # and possessives are not taken for quotes
-    r"|(?:^|[\s(\[])'[A-Za-z][^'\n]{10,300}[A-Za-z.!?]'"
+    # and possessives are not taken for quotes. Five words at least: a scare-quoted name
+    # ("those 'home fractional laser' pens", "'medical grade' TCA") is the author's own words.
+    r"|(?:^|[\s(\[])'[A-Za-z][^'\s]*(?:[ \t]+[^'\s]+){4,60}'"
     # a question in quotation marks is the question being answered
     r'|"[^"\n]{8,300}\?"|“[^”\n]{8,300}\?”'
     # reported speech: stop asking "how deep should i needle", people saying "just roll it"
@@ -166,6 +167,22 @@ def quote_ranges(data: bytes) -> list[tuple[int, int]]:
     if not any(hint in data for hint in _QUOTE_HINTS):
         return []
     return [match.span() for match in _QUOTE.finditer(data)]
+
+
+# "until October", "till next week": a date a practice is put off to (not "until it heals" or
+# "until 24 hours later", which keep a drug apart from a wound)
+_DEFERRAL = re2.compile(
+    r"\b(?:until|till|til)\s+(?:(?:january|february|march|april|may|june|july|august|september|october|november"
+    r"|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|summer|winter|spring|autumn|fall|next"
+    r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b)",
+    re2_options(),
+)
+
+
+def deferred_to_date(data: bytes, start: int, end: int) -> int | None:
+    """Where "until <a date>" starts in data[start:end], if it does."""
+    match = _DEFERRAL.search(data, start, min(end, len(data)))
+    return match.start() if match else None
 
 
 def same_clause(breaks: list[int], first: int, second: int) -> bool:
