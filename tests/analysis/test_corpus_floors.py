@@ -4,7 +4,9 @@ The floors sit 0.03 below the figures measured when they were set (dev F1 1.000 
 holdout F1 0.986 / P 0.971, holdout2 F1 0.993 / P 1.000, holdout3 F1 0.975 / P 0.951 — all
 tuned on by now — and holdout4 F1 0.982 / P 0.976), so small trade-offs pass and real
 regressions fail. holdout4 was measured blind once at F1 0.911 / P 0.947; it has been tuned
-on since, so its figure is no longer an honest estimate for unseen posts.
+on since, so its figure is no longer an honest estimate for unseen posts. holdout5 was
+measured blind at F1 0.855 / P 0.883 and is tuned on now (F1 0.994 / P 0.988 when its floor
+was set); like holdout4, it no longer estimates unseen posts.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ FLOORS = {
     "holdout2.jsonl": (0.963, 0.97),
     "holdout3.jsonl": (0.945, 0.921),
     "holdout4.jsonl": (0.952, 0.946),
+    "holdout5.jsonl": (0.964, 0.958),
 }
 
 
