@@ -565,13 +565,20 @@ def _answer_to_plan_hits(
         return []
     endorsing = any(state.stance in RISKY_STANCES for state in own)
     gives_a_measure = any(hit.matcher.measure is not None for hit in concept_hits)
-    if not (affirmative or endorsing or gives_a_measure):
+    # "tret right after rolling. every time." under "what do you put on after you roll?"
+    names_a_practice = any(hit.matcher.category for hit in concept_hits)
+    if not (affirmative or endorsing or gives_a_measure or names_a_practice):
         return []
     # the parent asks about doing it (a plan, or a question that does not warn)
     parent = analyze(PostInput(text=context.parent_text), PostContext(thread_title=context.thread_title), ruleset)
     if not (parent.risky and parent.stance == "planning") and not (
         "?" in context.parent_text and parent.stance in ("planning", "neutral")
     ):
+        return []
+    # a question about a clinic's treatment ("what did the clinic use on you?") is answered
+    # with what the clinic did
+    parent_reading = _read(context.parent_text, ruleset)
+    if any(state.signals.get("clinician", 0.0) > 0 for state in parent_reading.states):
         return []
     for state in own:
         if state.stance is None:

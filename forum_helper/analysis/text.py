@@ -21,6 +21,9 @@ from forum_helper.analysis.ruleset import re2_options
 _CLAUSE_MARKERS = (
     b",", b";", b":", b"(", b")", b" but ", b" however", b" although ", b" though ", b" whereas ",
     b" except ", b" unless ", b" instead ", b" - ", " – ".encode(), " — ".encode(), b" just ",
+    # a subordinate clause has its own polarity: "not gonna pay 400 for a peel when TCA is 15
+    # bucks online", "not sure if I should roll"
+    b" when ", b" because ", b" while ", b" if ",
 )
 # Quoted material is someone else's words: Reddit/Markdown "> ", BBCode [quote], SMF
 # "Quote from: X on <date>" and vBulletin "Originally Posted by X" blocks (to a blank line),
