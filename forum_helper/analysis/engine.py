@@ -339,6 +339,11 @@ def _read_signals(reading: _Reading, ruleset: CompiledRuleset, wanted: set[int])
             state.clinic_elsewhere = _clinic_in_other_clause(state, data)
 
 
+# "my derm wants me in the hospital light booth but I can't make it, so I've started lying in
+# the garden": sun or a drug the author turns to after a contrast is theirs, like a device.
+_AUTHORS_OWN_PARTNERS = frozenset({"uv_light", "drug"})
+
+
 def _clinic_in_other_clause(state: _SentenceState, data: bytes) -> bool:
     """A home device ("dermapen", "1.5mm roller") in a clause after every clinician cue: the
     author turns from the clinic to doing it themselves (not "... but only in a clinic")."""
@@ -346,7 +351,8 @@ def _clinic_in_other_clause(state: _SentenceState, data: bytes) -> bool:
     home = [
         hit.start
         for hit in state.concept_hits
-        if hit.matcher.category and not hit.matcher.setting_ambiguous and not hit.negated
+        if (hit.matcher.category and not hit.matcher.setting_ambiguous or hit.concept in _AUTHORS_OWN_PARTNERS)
+        and not hit.negated
     ]
     if not cues or not home:
         return False
@@ -557,7 +563,7 @@ def _answer_to_plan_hits(
     affirmative = any(
         opening.startswith(word) and (len(opening) == len(word) or not opening[len(word) : len(word) + 1].isalpha())
         for word in _AFFIRMATIVE_OPENINGS
-    )
+    ) or _picks_an_alternative(opening, context.parent_text)
     concept_hits = [hit for state in own for hit in state.concept_hits if not hit.negated and hit.concept]
     # the reply must name something itself (a length, "straight after", a schedule): that is
     # its evidence
@@ -584,6 +590,28 @@ def _answer_to_plan_hits(
         if state.stance is None:
             state.stance, state.strength, state.borrowed = "recommending", _BORROW_MIN_STRENGTH, True
     return concept_hits
+
+
+_PICK_MAX_WORDS = 4
+
+
+def _picks_an_alternative(opening: bytes, parent_text: str) -> bool:
+    """"Straight after." under "straight after needling or wait till the next day?": a reply
+    whose first clause repeats one of the alternatives the parent's question offers picks
+    it, as a "yes" would."""
+    parent = parent_text.lower().encode("utf-8")
+    if b"?" not in parent or b" or " not in parent:
+        return False
+    clause = opening
+    for mark in (b",", b".", b"!", b";", b"\n", b" - ", b"?"):
+        clause = clause.split(mark, 1)[0]
+    words = clause.split()
+    if not words or len(words) > _PICK_MAX_WORDS:
+        return False
+    phrase = b" " + b" ".join(words) + b" "
+    question = b" " + b" ".join(parent.replace(b"?", b" ").replace(b",", b" ").split()) + b" "
+    options = question.split(b" or ")
+    return len(options) > 1 and any(phrase in b" " + option + b" " for option in options)
 
 
 def _resolve_context_dependent(reading: _Reading, context_concepts: set[str]) -> None:
@@ -678,13 +706,20 @@ def _apply_disavowal(states: list[_SentenceState]) -> None:
     disavowal in the author's own words outweighs a plan read only from the form of a
     question or from a plain purchase ("Ordered a roller ... Returned it, never used it");
     a stated plan, "I want to", still stands."""
-    if not any(
-        state.stance == "neutral" and not state.quoted and state.signals.get("neutral", 0.0) >= _DISAVOWAL_STRENGTH
+    disavowals = [
+        state
         for state in states
-    ):
+        if state.stance == "neutral" and not state.quoted and state.signals.get("neutral", 0.0) >= _DISAVOWAL_STRENGTH
+    ]
+    if not disavowals:
         return
+    # "When is it safe to wax again? I'm not doing anything until I hear from my derm": a
+    # disavowal that waits for a clinician also answers the author's own questions.
+    defers = any(state.signals.get("clinician", 0.0) > 0 for state in disavowals)
     for state in states:
-        if state.stance == "planning" and state.signals.get("planning", 0.0) < _WEAK_PLAN_CUE:
+        if state.stance == "planning" and (
+            state.signals.get("planning", 0.0) < _WEAK_PLAN_CUE or (defers and state.sentence.is_question)
+        ):
             state.stance = "neutral"
 
 
@@ -717,6 +752,11 @@ def _stance_source(states: list[_SentenceState], index: int, data: bytes) -> _Se
                     return candidate
                 continue
             return candidate if candidate.stance in RISKY_STANCES else None
+    before = states[index - 1] if index > 0 else None
+    if before is not None and before.clinic and before.stance == "neutral" and not states[index].signals.get("home"):
+        # "Booked a course at a dermatology clinic. Each session: numbing, then 2 mm ...": a
+        # cue-less sentence right after a clinic sentence goes on describing the clinic's work.
+        return None
     for neighbour_index in (index - 1, index + 1, index - 2):
         if 0 <= neighbour_index < len(states):
             neighbour = states[neighbour_index]
@@ -893,7 +933,7 @@ def _classify_concepts(
             # naming only a status on the way ("Started accutane 3 weeks ago") is included
             for back in (index - 1, index - 2):
                 if back >= 0 and states[back].concept_hits:
-                    if states[back].stance != "warning":
+                    if states[back].stance != "warning" and not _someone_elses(states[back]):
                         endorsed_by_next.add(back)
                     if any(
                         not hit.negated and (hit.matcher.category or hit.concept in _POINTING_CONCEPTS)
@@ -904,7 +944,8 @@ def _classify_concepts(
     # practice only when nothing in the post puts it in a clinic, or the post says "at home"
     # or names a device.
     setting_is_clinic = any(state.clinic or state.signals.get("clinician", 0) > 0 for state in states) and not any(
-        state.signals.get("home", 0) > 0
+        # "glad I didn't try it myself" does not put the post at home
+        (state.signals.get("home", 0) > 0 and not _disavows(state))
         or any(hit.matcher.category and not hit.matcher.setting_ambiguous and not hit.negated for hit in state.concept_hits)
         for state in states
     )
@@ -912,7 +953,7 @@ def _classify_concepts(
         state.stance == "warning" and not state.quoted and state.strength >= _DIRECT_WARNING_STRENGTH for state in states
     )
     for index, state in enumerate(states):
-        if post_warns and _describes_a_thing(state, data):
+        if post_warns and (_describes_a_thing(state, data) or _echoes_a_question(state)):
             # "a roller that's been used for 8 months is a bacteria brush. stop using it": in
             # a warning, a sentence about a thing (no "I") is the reason, not a report
             continue
@@ -946,6 +987,31 @@ def _classify_concepts(
 
 
 _DETERMINERS = (b"a ", b"an ", b"the ", b"this ", b"that ", b"these ", b"those ", b"any ", b"every ")
+
+
+_OWN_NEUTRAL_STRENGTH = 1.5  # "my sister bought", "hypothetically": more than an educational word
+
+
+def _someone_elses(state: _SentenceState) -> bool:
+    """A sentence read as neutral by its own cues (someone else's plan, a hypothetical), not
+    by a clinic: a later "is it safe to do at home?" does not make it the author's."""
+    return state.stance == "neutral" and not state.clinic and state.strength >= _OWN_NEUTRAL_STRENGTH
+
+
+def _disavows(state: _SentenceState) -> bool:
+    """"I'm not doing it", "glad I didn't try it myself"."""
+    return state.stance == "neutral" and state.signals.get("neutral", 0.0) >= _DISAVOWAL_STRENGTH
+
+
+def _echoes_a_question(state: _SentenceState) -> bool:
+    """"1mm weekly on the face? no. way too often": in a warning, a question without "I"
+    whose only stance is its form or a schedule repeats what is warned against."""
+    return (
+        state.sentence.is_question
+        and state.stance in RISKY_STANCES
+        and state.strength < _WEAK_PLAN_CUE
+        and state.signals.get("first_person", 0.0) <= 0
+    )
 
 
 def _describes_a_thing(state: _SentenceState, data: bytes) -> bool:
