@@ -114,17 +114,22 @@ def _make_sentence(data: bytes, start: int, end: int, is_question: bool) -> Sent
     return Sentence(start=start, content_start=position, end=end, is_question=is_question)
 
 
-def clause_breaks(data: bytes, start: int, end: int) -> list[int]:
-    """Offsets of clause breaks within data[start:end] (negation does not cross them)."""
+def _marker_offsets(markers: tuple[bytes, ...], data: bytes, start: int, end: int) -> list[int]:
+    """Sorted offsets of every occurrence of any marker within data[start:end]."""
     window = data[start:end].lower()
     found: list[int] = []
-    for marker in _CLAUSE_MARKERS:
+    for marker in markers:
         position = window.find(marker)
         while position >= 0:
             found.append(start + position)
             position = window.find(marker, position + 1)
     found.sort()
     return found
+
+
+def clause_breaks(data: bytes, start: int, end: int) -> list[int]:
+    """Offsets of clause breaks within data[start:end] (negation does not cross them)."""
+    return _marker_offsets(_CLAUSE_MARKERS, data, start, end)
 
 
 # Contrasts end what a clinic cue covers: "booked a peel at the salon but ordered a roller".
@@ -136,15 +141,7 @@ _CONTRAST_MARKERS = (
 
 def contrast_breaks(data: bytes, start: int, end: int) -> list[int]:
     """Offsets of contrast breaks ("but", "however", ";") within data[start:end]."""
-    window = data[start:end].lower()
-    found: list[int] = []
-    for marker in _CONTRAST_MARKERS:
-        position = window.find(marker)
-        while position >= 0:
-            found.append(start + position)
-            position = window.find(marker, position + 1)
-    found.sort()
-    return found
+    return _marker_offsets(_CONTRAST_MARKERS, data, start, end)
 
 
 def words_unhyphenated(data: bytes) -> bytes:
