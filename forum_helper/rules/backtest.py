@@ -6,10 +6,16 @@ stored text (each concept's patterns, the context cues and the changed rule's ow
 
 - a matcher (lexicon, pattern, measure, any cue): posts whose own text matches the changed rule
   (or another rule of its concept) and names a concept or has one in its thread, and every post
-  whose thread holds a text with both the changed pattern and a concept;
-- a combination: posts whose own text or thread names one of its concepts (the thread only
-  counts for a post that has a concept or context cue of its own, unless the change alters which
-  concepts count as mentions of a category);
+  whose thread holds a text with both the changed pattern and a concept; a person cue (which
+  matches nearly every text) only where it can change something: posts that may be risky with
+  the cue in their text or thread, posts naming a first-person concept where the cue matches
+  (or with such a text in their thread), and posts with a warning cue and the person cue;
+- a combination: posts on which it may fire on either side (all of its concepts in the post or
+  its thread, an anchor the post may endorse), posts with a mention whose thread or own text
+  holds all its concepts, and, where the change alters which concepts count as mentions of a
+  category, the posts naming such a concept (or under a thread that does) that may be risky,
+  whose mentions may count, that may warn or that have a modifier (a derived concept: every
+  post whose text or thread names one of its parts);
 - a severity rule: posts that can be risky (an endorsable concept that proves a category, alone
   or through a combination); the proposed side is analysed only when the baseline is risky,
   because severity rules are read only for risky posts;
@@ -39,6 +45,8 @@ import re2
 from django.db.models import F, QuerySet
 
 from forum_helper.analysis import Analysis, CompiledRuleset, PostContext, PostInput, analyze, compile_ruleset
+from forum_helper.analysis.engine import _ANSWER_MAX_WORDS as ANSWER_MAX_WORDS
+from forum_helper.analysis.engine import _DONE_TO_SKIN_CONCEPTS as DONE_TO_SKIN_CONCEPTS
 from forum_helper.analysis.ruleset import MATCHER_KINDS
 from forum_helper.core.exceptions import ApplicationError
 from forum_helper.intake.models import PostVersion
@@ -73,7 +81,7 @@ class Strategy:
     # What the report says about the posts analysed, for admins.
     DESCRIPTIONS = {
         MATCHER: "analysed: the posts whose text or thread matches the changed rule's terms",
-        COMBINATION: "analysed: the posts whose text or thread names one of the combination's concepts",
+        COMBINATION: "analysed: the posts on which the combination may fire, or whose reading of its concepts it may change",
         SEVERITY: "analysed: the posts that can be risky (severity rules read only those)",
         NO_VERDICT_CHANGE: "none analysed: an explanation text changes no verdict",
         REPLAY: "analysed: every post (full re-analysis)",
@@ -290,7 +298,8 @@ def change_resolve(
         strategy=strategy,
         changed_patterns=changed_patterns,
         combination_concepts=_combination_concepts(sides, (baseline, proposed)) if strategy == Strategy.COMBINATION else frozenset(),
-        mention_changed=frozenset(set(mentions[0]) ^ set(mentions[1])),
+        # A concept gained, lost or counted for another category.
+        mention_changed=frozenset(c for c in {*mentions[0], *mentions[1]} if mentions[0].get(c) != mentions[1].get(c)),
     )
 
 
@@ -301,11 +310,15 @@ class _Scanner:
     """One RE2 Set over every concept pattern of both rulesets, the context and warning cues and
     the changed rule's patterns; a text's scan is a bit mask: one bit per concept it may name
     (derived concepts included), CUE (a context cue), WARNING (a warning cue), CHANGED (the
-    changed rule's patterns) and CHANGED_CONCEPT (CHANGED in a text that also names a concept:
-    such a text can change the concepts a reply borrows from its thread). A concept's bit is a
-    superset of the engine's reading: negation, conditions and context only remove hits."""
+    changed rule's patterns), CHANGED_CONCEPT (CHANGED in a text that also names a concept:
+    such a text can change the concepts a reply borrows from its thread), CHANGED_PERSON
+    (CHANGED in a text naming a concept that requires the first person: only there can a
+    person cue change which concepts a text names) and SHORT (a text naming a concept in at
+    most ANSWER_MAX_WORDS words: as a reply it may endorse its thread's concepts by answering
+    its parent). A concept's bit is a superset of the engine's reading: negation, conditions
+    and context only remove hits."""
 
-    CUE, CHANGED, CHANGED_CONCEPT, WARNING = 1, 2, 4, 8
+    CUE, CHANGED, CHANGED_CONCEPT, WARNING, CHANGED_PERSON, SHORT = 1, 2, 4, 8, 16, 32
 
     def __init__(self, change: ProposedChange) -> None:
         rulesets = (change.baseline, change.proposed)
@@ -333,6 +346,16 @@ class _Scanner:
         self.category_combinations = [
             self.combination_masks(combo) for ruleset in rulesets for combo in ruleset.combinations if combo.scope == "post" and combo.category
         ]
+        # Concepts that need a first-person cue in their sentence, and those that report a modifier.
+        self.first_person_concepts = self.mask(
+            m.concept for r in rulesets for m in r.matchers if m.kind in CONCEPT_KINDS and m.concept and m.requires_first_person
+        )
+        self.modifier_concepts = self.mask(
+            m.concept for r in rulesets for m in r.matchers if m.kind in CONCEPT_KINDS and m.concept and m.modifier
+        )
+        # Concepts that count as mentions of a category (on either side).
+        self.mention_concepts = self.mask(c for ruleset in rulesets for c in ruleset.mention_category_of_concept)
+        self.done_to_skin = self.mask(DONE_TO_SKIN_CONCEPTS)
         self.any_concept = sum(self._bit.values())
         sources = list(by_source)
         self._bits = [by_source[source] for source in sources]
@@ -340,7 +363,7 @@ class _Scanner:
 
     def bit(self, concept: str) -> int:
         if concept not in self._bit:
-            self._bit[concept] = 16 << len(self._bit)
+            self._bit[concept] = 64 << len(self._bit)
         return self._bit[concept]
 
     def mask(self, concepts: Iterable[str]) -> int:
@@ -374,23 +397,43 @@ class _Scanner:
                         grown = True
             if mask & self.CHANGED:
                 mask |= self.CHANGED_CONCEPT
+                if mask & self.first_person_concepts:
+                    mask |= self.CHANGED_PERSON
+            if len(text.encode("utf-8").split()) <= ANSWER_MAX_WORDS:  # counted as the engine counts
+                mask |= self.SHORT
         return mask
+
+    def endorsable(self, own: int, thread: int) -> int:
+        """The concepts a post may endorse: its own, and its thread's only through a context cue
+        of its own or as a short answer to its parent (a reply of at most ANSWER_MAX_WORDS words
+        naming a concept itself, engine._answer_to_plan_hits)."""
+        return own | (thread if own & (self.CUE | self.SHORT) else 0)
 
     def can_be_risky(self, own: int, thread: int) -> bool:
         """Whether a post may prove a category: an endorsable concept that proves one, or a
         combination with an endorsable anchor."""
-        if (own | (thread if own & self.CUE else 0)) & self.category_concepts:
+        if self.endorsable(own, thread) & self.category_concepts:
             return True
         return any(self.can_fire(masks, own, thread) for masks in self.category_combinations)
 
     def can_fire(self, masks: tuple[int, int, int], own: int, thread: int) -> bool:
         """Whether a post-scope combination may fire: its concepts present in the post or its
-        thread, an anchor endorsed (the post endorses its own concepts, and its thread's only
-        through a context cue of its own)."""
-        all_of, any_of, anchors = masks
-        present = own | thread
-        endorsable = own | (thread if own & self.CUE else 0)
-        return bool(present & all_of == all_of and (not any_of or present & any_of) and endorsable & anchors)
+        thread, an anchor endorsed."""
+        return bool(self.met(masks, own | thread) and self.endorsable(own, thread) & masks[2])
+
+    @staticmethod
+    def met(masks: tuple[int, int, int], present: int) -> bool:
+        """Whether a combination's concepts are all there (engine._combination_met)."""
+        all_of, any_of, _ = masks
+        return bool(present & all_of == all_of and (not any_of or present & any_of))
+
+    def names_a_practice(self, present: int) -> bool:
+        """Whether the engine may read these concepts as naming a practice
+        (engine._names_a_practice): a concept with a category, one done to the skin, or the
+        parts of a category combination."""
+        return bool(present & (self.category_concepts | self.done_to_skin)) or any(
+            self.met(masks, present) for masks in self.category_combinations
+        )
 
 
 def _wanted(change: ProposedChange, scanner: _Scanner) -> Callable[[int, int], bool]:
@@ -406,6 +449,8 @@ def _wanted(change: ProposedChange, scanner: _Scanner) -> Callable[[int, int], b
     any_concept, changed, changed_concept = scanner.any_concept, scanner.CHANGED, scanner.CHANGED_CONCEPT
     reads_thread = scanner.reads_thread
     if strategy == Strategy.MATCHER:
+        if all(side is None or side["kind"] == "person_cue" for side in (change.old_record, change.new_record)):
+            return _person_cue_wanted(scanner)
         # Cues are read only in a post that names a concept or has one in its thread; a thread
         # text with the changed pattern and a concept may change what every reply borrows.
         return lambda own, thread: bool(
@@ -426,14 +471,61 @@ def _wanted(change: ProposedChange, scanner: _Scanner) -> Callable[[int, int], b
         for combo in ruleset.combinations
         if combo.rule_id == change.changed_id
     ]
-    can_fire = scanner.can_fire
-    # A category combination changes a verdict only where it may fire on either side, or where
-    # the change alters which concepts count as mentions of a category.
-    return lambda own, thread: bool(
-        any(can_fire(masks, own, thread) for masks in combinations)
-        or own & mention
-        or (thread & mention and reads_thread(own))
-    )
+    can_fire, met, can_be_risky = scanner.can_fire, scanner.met, scanner.can_be_risky
+    names_a_practice = scanner.names_a_practice
+    mentions, warning, modifiers = scanner.mention_concepts, scanner.WARNING, scanner.modifier_concepts
+
+    def wanted(own: int, thread: int) -> bool:
+        """A category combination is read in engine._categories (it may fire: the changed
+        rule's hits) and engine._names_a_practice (its parts met, in the post or its thread:
+        whether a non-risky post's own mentions count); where its parts are met in the thread,
+        the parent's analysis (which decides what a reply endorses) may change too. A concept
+        whose mention category the change alters reads differently wherever a text names it
+        (which sentences get their cues read, so negation and stances); that changes a verdict
+        only for a post that may be risky, a non-risky post whose mentions may count, one that
+        may warn (a warning about a thread that mentions a practice is low) or one with a
+        modifier of its own (a thread text read differently may turn on or off the reading of
+        every sentence of the post)."""
+        present = own | thread
+        if any(can_fire(masks, own, thread) for masks in combinations):
+            return True
+        if any(met(masks, present) for masks in combinations) and (own & mentions or can_be_risky(own, thread)):
+            return True  # its parts named: this post's mentions may count, its parent may read otherwise
+        if not present & mention:
+            return False
+        return bool(
+            can_be_risky(own, thread)
+            or (own & mentions and names_a_practice(present))
+            or own & warning
+            or own & modifiers
+        )
+
+    return wanted
+
+
+def _person_cue_wanted(scanner: _Scanner) -> Callable[[int, int], bool]:
+    """A person cue changes only the first-/second-person signal of the sentences whose text it
+    matches (CHANGED). That signal decides stances and whether a concept that requires the
+    first person counts, so: a post that may be risky changes only if its text or its thread
+    (the parent is analysed to decide what a reply endorses) matches the cue; a non-risky post
+    is low or none by its own mentions (whose concepts change only if it names a first-person
+    concept where the cue matches), by a warning of its own about a thread that mentions a
+    practice (its stances change where the cue matches its text, and its thread's concepts
+    where the cue matches a thread text with a first-person concept) or by a modifier (a
+    first-person concept, so CHANGED_PERSON again)."""
+    changed, changed_person, warning = scanner.CHANGED, scanner.CHANGED_PERSON, scanner.WARNING
+    any_concept, can_be_risky, reads_thread = scanner.any_concept, scanner.can_be_risky, scanner.reads_thread
+
+    def wanted(own: int, thread: int) -> bool:
+        if own & changed_person or (thread & changed_person and reads_thread(own)):
+            return True
+        if not (own | thread) & any_concept:
+            return False  # nothing to read: never risky, never a mention
+        if (own | thread) & changed and can_be_risky(own, thread):
+            return True
+        return bool(own & warning and own & changed)
+
+    return wanted
 
 
 @dataclass

@@ -184,7 +184,7 @@ def test_a_warning_under_a_mention_is_replayed_when_the_thread_changes(tmp_path,
     result = _command(tmp_path, {"record": ZAPWAND_RULE})
 
     assert result["severity_changes"] == {"none->low": 1}
-    assert result["post_version_ids"]["severity_changed"] == [reply.pk]
+    assert reply.pk in result["post_version_ids"]["severity_changed"]
 
 
 def test_a_reply_in_the_date_range_reads_the_thread_before_it(tmp_path, source):
@@ -222,3 +222,17 @@ def test_an_explanation_change_analyses_nothing(tmp_path, stored):
     assert result["strategy"] == "no_verdict_change"
     assert result["analysed"] == 0 and result["scanned"] > 0
     assert (result["newly_flagged"], result["no_longer_flagged"], result["severity_changes"]) == (0, 0, {})
+
+
+@pytest.mark.parametrize("kind", ["disable-combination", "severity-edit"])
+def test_a_short_answer_that_endorses_its_parents_plan_is_replayed(tmp_path, source, kind):
+    # "Yes. Twice a week." names only a schedule and has no context cue: it endorses the drug
+    # and the needling of the question it answers, so the combination fires on it.
+    parent = stored_post(source, "Should I put tretinoin on right after needling?")
+    reply = stored_post(source, "Yes. Twice a week.", thread=parent.post.thread)
+    change_args = RULE_EDITS[kind]()
+
+    result = _command(tmp_path, change_args)
+
+    assert _deltas(result) == _reference(change_args)
+    assert reply.pk in result["post_version_ids"]["severity_changed"]
