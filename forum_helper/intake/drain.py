@@ -1,9 +1,10 @@
 """The intake drain: turns queued webhook deliveries into stored post versions.
 
 A webhook request only verifies, validates and stores the delivery (one INSERT) and answers
-202; this runs in a Celery worker. Each delivery is claimed with FOR UPDATE SKIP LOCKED and
-processed in its own transaction, so workers share the queue, and a worker killed mid-way
-leaves its delivery queued for the next drain. The versions a batch stores are screened by one task, published after its commit.
+202; this runs in a Celery worker. Deliveries are claimed in batches with FOR UPDATE SKIP
+LOCKED, so workers share the queue, and processed in one transaction per batch with a
+savepoint per delivery; a worker killed mid-way leaves its batch queued for the next drain.
+The versions a batch stores are screened by one task, published after its commit.
 """
 import logging
 
