@@ -532,7 +532,7 @@ def _context_endorsable(states: list[_SentenceState], context: PostContext, rule
     return True
 
 
-_ANSWER_MAX_WORDS = 30
+ANSWER_MAX_WORDS = 30
 _AFFIRMATIVE_OPENINGS = (
     b"yes", b"yep", b"yeah", b"yup", b"ya", b"sure", b"definitely", b"absolutely", b"of course", b"totally",
     b"100%", b"deffo", b"def", b"ofc", b"for sure",
@@ -551,7 +551,7 @@ def _answer_to_plan_hits(
     if not context.parent_text or not context_concepts or not states:
         return []
     data = reading.data
-    if len(data.split()) > _ANSWER_MAX_WORDS:
+    if len(data.split()) > ANSWER_MAX_WORDS:
         return []
     own = [state for state in states if not state.quoted]
     for state in own:
@@ -682,7 +682,7 @@ def _decide_sentence_stance(state: _SentenceState) -> None:
 
 
 _BORROW_MIN_STRENGTH = 0.8
-_DONE_TO_SKIN_CONCEPTS = frozenset({"procedure", "uv_light", "wound_state"})
+DONE_TO_SKIN_CONCEPTS = frozenset({"procedure", "uv_light", "wound_state"})
 _WEAK_WARNING_STRENGTH = 1.0  # below this a "warning" is only an outcome word ("scarring")
 _WEAK_PLAN_CUE = 1.0  # a plain purchase ("ordered") or only a question's form
 _DISAVOWAL_STRENGTH = 3.0  # "I'm not doing it", "not buying one yet", "decided against"
@@ -1126,7 +1126,7 @@ def _names_a_practice(hits: list[_Hit], context_concepts: set[str], ruleset: Com
     lamp), a procedure, a wound or UV light (even in a clinic), in the post or its thread, or parts that together make a
     combination (retinoid + tanning bed)."""
     named = {hit.concept for hit in hits if hit.concept} | context_concepts
-    if named & set(ruleset.category_of_concept) or named & _DONE_TO_SKIN_CONCEPTS:
+    if named & set(ruleset.category_of_concept) or named & DONE_TO_SKIN_CONCEPTS:
         return True
     return any(
         combo.scope == "post" and combo.category and _combination_met(combo, named) for combo in ruleset.combinations

@@ -45,8 +45,7 @@ import re2
 from django.db.models import F, QuerySet
 
 from forum_helper.analysis import Analysis, CompiledRuleset, PostContext, PostInput, analyze, compile_ruleset
-from forum_helper.analysis.engine import _ANSWER_MAX_WORDS as ANSWER_MAX_WORDS
-from forum_helper.analysis.engine import _DONE_TO_SKIN_CONCEPTS as DONE_TO_SKIN_CONCEPTS
+from forum_helper.analysis.engine import ANSWER_MAX_WORDS, DONE_TO_SKIN_CONCEPTS
 from forum_helper.analysis.ruleset import MATCHER_KINDS
 from forum_helper.core.exceptions import ApplicationError
 from forum_helper.intake.models import PostVersion
