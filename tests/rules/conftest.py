@@ -1,4 +1,6 @@
 import itertools
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -67,3 +69,16 @@ def stored_post(source: ForumSource, text: str, *, thread: Thread | None = None,
     position = thread.posts.count() + 1
     post = Post.objects.create(source=source, thread=thread, external_id=f"p{number}", position=position, current_version=1)
     return PostVersion.objects.create(post=post, version=1, raw_text=text, text_sha256=f"sha{number}")
+
+
+def dev_corpus_threads(source: ForumSource, *, with_author_roles: bool = False) -> None:
+    """The labelled dev corpus as threads: the parent (when given) first, then the post."""
+    corpus = Path(__file__).resolve().parents[2] / "fixtures" / "analysis" / "corpus" / "dev.jsonl"
+    for number, line in enumerate(corpus.read_text().splitlines()):
+        case = json.loads(line)
+        thread = Thread.objects.create(source=source, external_id=f"corpus{number}", title=case.get("thread_title", ""))
+        if case.get("parent_text"):
+            stored_post(source, case["parent_text"], thread=thread)
+        version = stored_post(source, case["text"], thread=thread)
+        if with_author_roles and case.get("author_role") == "staff":
+            Post.objects.filter(pk=version.post_id).update(author_role="staff")

@@ -1,6 +1,3 @@
-import json
-from pathlib import Path
-
 import pytest
 
 from forum_helper.analysis import PostInput
@@ -9,12 +6,11 @@ from forum_helper.core.models import AuditLog
 from forum_helper.rules import backtest, selectors, services
 from forum_helper.rules.backtest import BacktestFilters, backtest_compute, change_resolve
 from forum_helper.rules.models import Backtest, RuleRevision, RulesetVersion
-from tests.rules.conftest import ZAPWAND_POST, ZAPWAND_RULE, stored_post
+from tests.rules.conftest import ZAPWAND_POST, ZAPWAND_RULE, dev_corpus_threads, stored_post
 
 pytestmark = pytest.mark.django_db
 
 WARNING_POST = "Please don't buy a zapwand. I used one once years ago and it scarred me, never again."
-ROOT = Path(__file__).resolve().parents[2]
 PLAIN_POST = "I love my new ceramide moisturiser, my skin feels great."
 
 
@@ -83,18 +79,6 @@ def test_a_reply_is_replayed_when_the_rule_matches_earlier_in_its_thread(source,
     assert result["post_version_ids"]["newly_flagged"] == [posts["planning"].pk, reply.pk]
 
 
-def _corpus_threads(source) -> None:
-    """The labelled dev corpus as threads: the parent (when given) first, then the post."""
-    from forum_helper.intake.models import Thread
-
-    for number, line in enumerate((ROOT / "fixtures/analysis/corpus/dev.jsonl").read_text().splitlines()):
-        case = json.loads(line)
-        thread = Thread.objects.create(source=source, external_id=f"corpus{number}", title=case.get("thread_title", ""))
-        if case.get("parent_text"):
-            stored_post(source, case["parent_text"], thread=thread)
-        stored_post(source, case["text"], thread=thread)
-
-
 def _first_rule(kind: str) -> str:
     """The first active rule of a kind ("kind:last" for the last one)."""
     from forum_helper.rules.models import Rule
@@ -129,7 +113,7 @@ def test_the_prefilter_gives_the_same_deltas_as_replaying_every_post(posts, sour
         "Don't do it, a zapwand scarred my cousin.",
     ):
         stored_post(source, text, thread=thread)
-    _corpus_threads(source)
+    dev_corpus_threads(source)
     if "rule_id" in change:
         change = {**change, "rule_id": _first_rule(change["rule_id"])}
 
@@ -234,7 +218,7 @@ def test_backtest_contexts_read_the_same_as_the_screening_context(source, posts)
     unpositioned.position = None
     unpositioned.parent = posts["planning"].post
     unpositioned.save()
-    _corpus_threads(source)
+    dev_corpus_threads(source)
     change = change_resolve(record=ZAPWAND_RULE)
     scanner = backtest._Scanner(change)
     scan = backtest._scan(backtest._stored_versions(BacktestFilters()), False, scanner, False, lambda: None)

@@ -8,7 +8,6 @@ import json
 from collections import Counter
 from io import StringIO
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,16 +15,15 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from forum_helper.analysis import PostInput, analyze
-from forum_helper.intake.models import Post, PostVersion, Thread
+from forum_helper.intake.models import PostVersion, Thread
 from forum_helper.rules import backtest
 from forum_helper.rules.backtest import BacktestFilters, change_resolve
 from forum_helper.rules.models import Rule
 from forum_helper.screening.services import post_context_build
-from tests.rules.conftest import ZAPWAND_POST, ZAPWAND_RULE, stored_post
+from tests.rules.conftest import ZAPWAND_POST, ZAPWAND_RULE, dev_corpus_threads, stored_post
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
 
 # Threads written to reach the corners of context: a warning under a mention (a low-severity post
 # naming nothing), a reply that takes up the thread's practice through a context cue, a quote,
@@ -91,21 +89,10 @@ def _store_threads(source) -> None:
             stored.append(version)
 
 
-def _corpus_threads(source) -> None:
-    for number, line in enumerate((ROOT / "fixtures/analysis/corpus/dev.jsonl").read_text().splitlines()):
-        case = json.loads(line)
-        thread = Thread.objects.create(source=source, external_id=f"corpus{number}", title=case.get("thread_title", ""))
-        if case.get("parent_text"):
-            stored_post(source, case["parent_text"], thread=thread)
-        version = stored_post(source, case["text"], thread=thread)
-        if case.get("author_role") == "staff":
-            Post.objects.filter(pk=version.post_id).update(author_role="staff")
-
-
 @pytest.fixture
 def stored(source) -> None:
     _store_threads(source)
-    _corpus_threads(source)
+    dev_corpus_threads(source, with_author_roles=True)
 
 
 def _reference(change_args: dict[str, Any], filters: BacktestFilters = BacktestFilters()) -> dict[str, Any]:
