@@ -16,7 +16,7 @@ from forum_helper.core.broker import broker_back_off, broker_is_backing_off, tas
 from forum_helper.core.exceptions import ApplicationError
 from forum_helper.intake import payloads
 from forum_helper.intake.models import Delivery
-from forum_helper.intake.services import post_ingest_atomic, thread_upsert
+from forum_helper.intake.services import post_ingest, thread_upsert
 from forum_helper.screening.services import screening_batched, screening_publish_batch
 
 logger = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ def _delivery_apply(delivery: Delivery) -> None:
     except ApplicationError as error:
         _processed(delivery, outcome=Delivery.Outcome.REJECTED, error=error.message)
         return
-    result, _ = post_ingest_atomic(source=source, incoming=incoming, then=None)
+    result = post_ingest(source=source, incoming=incoming)
     _processed(
         delivery,
         outcome=Delivery.Outcome.ACCEPTED if result.created else Delivery.Outcome.DUPLICATE,

@@ -1,8 +1,7 @@
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -14,8 +13,6 @@ from forum_helper.intake.models import ForumSource, Post, PostVersion, Thread
 from forum_helper.intake.signatures import standard_secret_key
 from forum_helper.intake.types import IncomingPost
 from forum_helper.screening.services import screening_enqueue
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -32,25 +29,14 @@ def post_ingest(*, source: ForumSource, incoming: IncomingPost) -> IngestResult:
     """Store a post version idempotently and enqueue its screening after commit.
 
     The de-duplication key is (source, post id, version); for paths without versions, the
-    text: an unchanged text is a duplicate, a changed one the next version.
-    """
-    return post_ingest_atomic(source=source, incoming=incoming, then=None)[0]
-
-
-def post_ingest_atomic(
-    *, source: ForumSource, incoming: IncomingPost, then: Callable[[IngestResult], T] | None
-) -> tuple[IngestResult, T | None]:
-    """post_ingest, plus `then(result)` (e.g. the delivery log row) in the same transaction.
-
-    A concurrent delivery of the same post can win an insert (IntegrityError): the whole
-    transaction is rolled back and run once more, when the post is found and locked. The retry
-    covers the whole unit, so no savepoint is needed inside it.
+    text: an unchanged text is a duplicate, a changed one the next version. A concurrent
+    delivery of the same post can win an insert (IntegrityError): the unit is rolled back and
+    run once more, when the post is found and locked.
     """
     for attempt in (1, 2):
         try:
             with transaction.atomic():
-                result = _post_ingest(source=source, incoming=incoming)
-                return result, (then(result) if then is not None else None)
+                return _post_ingest(source=source, incoming=incoming)
         except IntegrityError:
             if attempt == 2:
                 raise
