@@ -35,6 +35,11 @@ CLAIM_BATCH = 25
 _flag_client = None
 
 
+def _drain_flag_in_redis() -> bool:
+    # The flag lives in the broker's Redis; with another broker every request publishes a drain.
+    return settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+
+
 def _drain_flag_client():
     global _flag_client
     if _flag_client is None:
@@ -57,7 +62,7 @@ def intake_drain_schedule() -> None:
         return
     from forum_helper.intake.tasks import intake_drain_task
 
-    if settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    if _drain_flag_in_redis():
         if broker_is_backing_off():
             return
         try:
@@ -70,7 +75,7 @@ def intake_drain_schedule() -> None:
 
 
 def intake_drain_scheduled_clear() -> None:
-    if settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    if _drain_flag_in_redis():
         try:
             _drain_flag_client().delete(DRAIN_SCHEDULED_KEY)
         except Exception as error:
