@@ -25,3 +25,12 @@ def user_with_role(username: str, group: str | None = None) -> User:
     if group:
         user.groups.add(Group.objects.get_or_create(name=group)[0])
     return user
+
+
+@pytest.fixture(autouse=True)
+def forum_source_cache_cleared() -> None:
+    """Each test's database is reset behind the app's back (a rollback sends no signals), so no
+    test may answer from a source an earlier test cached."""
+    from forum_helper.intake.selectors import forum_source_cache_clear
+
+    forum_source_cache_clear()

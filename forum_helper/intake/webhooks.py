@@ -21,7 +21,7 @@ from forum_helper.core.exceptions import ApplicationError
 from forum_helper.intake import payloads
 from forum_helper.intake.drain import intake_drain_schedule
 from forum_helper.intake.models import Delivery, ForumSource
-from forum_helper.intake.selectors import delivery_message_seen, forum_source_get
+from forum_helper.intake.selectors import delivery_message_seen, forum_source_cache_clear, forum_source_get
 from forum_helper.intake.signatures import discourse_signature_valid, standard_verify
 
 DISCOURSE_SIGNATURE_HEADER = "x-discourse-event-signature"
@@ -145,13 +145,11 @@ def _receive(
     handle: Callable[[ForumSource, _DeliveryLog], WebhookAnswer],
 ) -> WebhookAnswer:
     log = _DeliveryLog(endpoint=endpoint, request=request)
+    slug = request.source_slug[:64]
     try:
-        source = forum_source_get(slug=request.source_slug[:64])
+        source = forum_source_get(slug=slug, cached=True)
         if source is None:
-            raise ApplicationError(
-                f"No forum source {request.source_slug[:64]!r}; create it with `manage.py add_forum_source`.",
-                status=404,
-            )
+            raise _no_source(slug)
         log.source = source
         if source.kind != kind:
             raise ApplicationError(
@@ -160,10 +158,22 @@ def _receive(
             )
         if request.body_problem is not None:
             raise request.body_problem
-        return handle(source, log)
+        try:
+            return handle(source, log)
+        except IntegrityError:
+            # The cached source may have been deleted by another process since it was read.
+            forum_source_cache_clear()
+            if forum_source_get(slug=slug) is not None:
+                raise
+            log.source = None
+            raise _no_source(slug) from None
     except ApplicationError as error:
         log.record(outcome=Delivery.Outcome.REJECTED, status_code=error.status, error=error.message)
         raise
+
+
+def _no_source(slug: str) -> ApplicationError:
+    return ApplicationError(f"No forum source {slug!r}; create it with `manage.py add_forum_source`.", status=404)
 
 
 def _queue_answer(log: _DeliveryLog) -> WebhookAnswer:
@@ -271,6 +281,8 @@ def _standard_handle_at(now: float) -> Callable[[ForumSource, _DeliveryLog], Web
         try:
             return _queue_answer(log)
         except IntegrityError:
+            if not delivery_message_seen(source=source, message_id=msg_id):
+                raise  # not a duplicate: the source itself is gone (see _receive)
             # A concurrent delivery of the same webhook-id was accepted first (unique constraint).
             log.record(outcome=Delivery.Outcome.DUPLICATE, status_code=200)
             return WebhookAnswer(200, {"status": "duplicate"})

@@ -97,6 +97,9 @@ LOGOUT_REDIRECT_URL = "login"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 STANDARD_WEBHOOK_TOLERANCE_SECONDS = 300
+# How long a web process may answer from its copy of a forum source (secrets, instance URL):
+# a change made in another process (admin, command) reaches every delivery within this time.
+FORUM_SOURCE_CACHE_SECONDS = env_int("FORUM_SOURCE_CACHE_SECONDS", 5)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
