@@ -151,11 +151,18 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
     for state in reading.states:
         _decide_sentence_stance(state)
     _apply_disavowal(reading.states)
+    _apply_cautionary_tale(reading.states)
+    _apply_sarcasm(reading.states)
     _borrow_neighbour_stance(reading.states, reading.data)
     answer_hits = _answer_to_plan_hits(reading, context, context_concepts, ruleset)
+    _borrow_schedule_fragments(reading.states, reading.data)
 
     endorsed, supporting, direct_supporting = _classify_concepts(reading.states, reading.data)
     context_hits = _context_cue_hits(reading.states)
+    if context_hits and _warns_directly(reading.states):
+        # "No hun, go to a proper clinic. Mine did 3 sessions 6 weeks apart": under a direct
+        # warning, a sentence whose only stance is a schedule does not endorse the thread.
+        context_hits = [hit for hit in context_hits if reading.states[hit.sentence].strength >= _BORROW_MIN_STRENGTH]
     available = set(supporting) | context_concepts
     if answer_hits:
         # "2mm. every 3 weeks. trust." under "going to buy a pen, what length?": a short
@@ -168,7 +175,7 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
         for concept in context_concepts:
             endorsed.setdefault(concept, list(context_hits))
 
-    category_hits, fired_rules = _categories(endorsed, supporting, direct_supporting, available, ruleset)
+    category_hits, fired_rules = _categories(endorsed, supporting, direct_supporting, available, ruleset, context_concepts)
     risky = bool(category_hits)
     if not risky and (reading.quoted_hits or any(state.concept_hits for state in reading.states)):
         # A post that only mentions a practice: read the remaining sentences for a warning
@@ -644,17 +651,26 @@ def _decide_sentence_stance(state: _SentenceState) -> None:
     ongoing = signals.get("reporting_ongoing", 0.0)
     past = signals.get("reporting_past", 0.0)
     recommending = signals.get("recommending", 0.0)
+    plan_schedule_bonus = 0.0
     if has_concept and any(hit.concept == _SCHEDULE_CONCEPT and not hit.negated for hit in state.concept_hits):
         if recommending > 0 and signals.get("second_person", 0.0) > 0:
             # "You can stamp them twice a week, I do": the schedule is the advice's.
             recommending += _SCHEDULE_REPORTING_WEIGHT
+        elif (
+            signals.get("planning", 0.0) >= _STATED_PLAN_STRENGTH
+            and ongoing <= 0
+            and not any(signals.get(name, 0.0) > 0 for name in ("neutral", "hypothetical", "clinician", "warning"))
+        ):
+            # "Did my first peel last month, going to repeat every 6 weeks": the schedule is
+            # the stated plan's, not a report of a habit.
+            plan_schedule_bonus = _SCHEDULE_REPORTING_WEIGHT
         else:
             ongoing += _SCHEDULE_REPORTING_WEIGHT
         if past <= _PLAIN_PAST_WEIGHT:
             # "I waxed every 3 weeks": a plain past tense with a schedule reports a habit; a
             # stronger past cue ("used to", "years ago", "never again") still ends it.
             ongoing, past = ongoing + past, 0.0
-    planning = signals.get("planning", 0.0)
+    planning = signals.get("planning", 0.0) + plan_schedule_bonus
     if state.sentence.is_question and signals.get("first_person", 0.0) > 0:
         planning += _QUESTION_PLANNING_WEIGHT
     if state.sentence.is_question:
@@ -662,7 +678,8 @@ def _decide_sentence_stance(state: _SentenceState) -> None:
         ongoing *= _QUESTION_REPORTING_DAMPING
         past *= _QUESTION_REPORTING_DAMPING
     scores = {
-        "warning": signals.get("warning", 0.0),
+        # sarcasm ("/s", "what could possibly go wrong") mocks the advice: a warning
+        "warning": signals.get("warning", 0.0) + signals.get("sarcasm", 0.0),
         "neutral": signals.get("neutral", 0.0) + signals.get("hypothetical", 0.0) + clinic_score,
         "planning": planning,
         "recommending": recommending,
@@ -723,6 +740,48 @@ def _apply_disavowal(states: list[_SentenceState]) -> None:
             state.stance = "neutral"
 
 
+def _apply_sarcasm(states: list[_SentenceState]) -> None:
+    """"Just boil the old roller and use it again for another year. Totally hygienic. /s": a
+    sarcasm marker in the author's own words mocks every piece of advice in the post."""
+    marker = [state for state in states if not state.quoted and state.signals.get("sarcasm", 0.0) > 0]
+    if not marker:
+        return
+    strength = max(state.signals["sarcasm"] for state in marker)
+    for state in states:
+        if state.stance in RISKY_STANCES and not state.quoted:
+            state.stance = "warning"
+            state.strength = max(state.strength, strength)
+
+
+_DATED_PAST_WEIGHT = 1.5  # "two years ago", "back in 2019", "once": the story is over
+
+
+def _apply_cautionary_tale(states: list[_SentenceState]) -> None:
+    """"Two years ago I bought a roller and a stamp and did my cheeks every 10 days ... please
+    book a consult first": a post that dates its story in the past and warns the reader
+    directly tells a cautionary tale; a purchase inside it (a weak plan cue) is part of the
+    story, not a plan."""
+    warns_reader = any(
+        state.stance == "warning"
+        and not state.quoted
+        and state.strength >= _DIRECT_WARNING_STRENGTH
+        and state.signals.get("second_person", 0.0) > 0
+        for state in states
+    )
+    if not warns_reader:
+        return
+    if not any(state.signals.get("reporting_past", 0.0) >= _DATED_PAST_WEIGHT and not state.quoted for state in states):
+        return
+    for state in states:
+        if (
+            state.stance == "planning"
+            and not state.quoted
+            and not state.sentence.is_question
+            and state.signals.get("planning", 0.0) < _WEAK_PLAN_CUE
+        ):
+            state.stance = "reporting_past"
+
+
 def _borrow_neighbour_stance(states: list[_SentenceState], data: bytes) -> None:
     """A sentence that names a practice but carries no cue takes the stance of the sentence
     it continues: a list item its header ("My plan:" / "Been doing this:"), a "then ..."
@@ -763,6 +822,30 @@ def _stance_source(states: list[_SentenceState], index: int, data: bytes) -> _Se
             if neighbour.stance in RISKY_STANCES and not neighbour.borrowed and neighbour.strength >= _BORROW_MIN_STRENGTH:
                 return neighbour
     return None
+
+
+_FRAGMENT_MAX_WORDS = 4
+
+
+def _borrow_schedule_fragments(states: list[_SentenceState], data: bytes) -> None:
+    """"1mm roller + tret same night. weekly.": a bare schedule fragment right after a cue-less
+    practice names the routine's rhythm; the practice is that routine. (Run after a reply's
+    short answer has taken its stance: "2mm. every 3 weeks. trust." recommends.)"""
+    for index, state in enumerate(states[:-1]):
+        if state.stance is not None or state.quoted or not any(not hit.negated for hit in state.concept_hits):
+            continue
+        following = states[index + 1]
+        if following.stance in RISKY_STANCES and _schedule_fragment(following, data):
+            state.stance, state.strength, state.borrowed = following.stance, following.strength, True
+
+
+def _schedule_fragment(state: _SentenceState, data: bytes) -> bool:
+    """"weekly." / "every 5 days lol": a sentence of a few words that names only a schedule."""
+    concepts = {hit.concept for hit in state.concept_hits if not hit.negated}
+    if concepts != {_SCHEDULE_CONCEPT}:
+        return False
+    sentence = state.sentence
+    return len(data[sentence.content_start : sentence.end].split()) <= _FRAGMENT_MAX_WORDS
 
 
 def _post_stance(
@@ -890,6 +973,8 @@ _ConceptHits = dict[str, list[_Hit]]
 
 _ANAPHORS = (
     b" it ", b" it.", b" it?", b" it,", b" them ", b" them.", b" them?", b" this ", b" that ", b" one ",
+    # "Home NB-UVB after my own fractional ... doing both next week"
+    b" both ", b" both.", b" both?", b" both,", b" both!",
     # a definite noun for the thing named before: "I've got a microdermabrasion wand ... I want
     # to keep using the wand"
     b" the wand", b" the device", b" the machine", b" the tool", b" the gadget", b" the thing ",
@@ -1031,6 +1116,12 @@ def _clinic_contrast(state: _SentenceState, data: bytes) -> tuple[list[int], lis
     return contrast_breaks(data, sentence.start, sentence.end), cues
 
 
+def _warns_directly(states: list[_SentenceState]) -> bool:
+    return any(
+        state.stance == "warning" and not state.quoted and state.strength >= _DIRECT_WARNING_STRENGTH for state in states
+    )
+
+
 def _context_cue_hits(states: list[_SentenceState]) -> list[_Hit]:
     found: list[_Hit] = []
     for state in states:
@@ -1046,6 +1137,7 @@ def _categories(
     direct_supporting: _ConceptHits,
     available: set[str],
     ruleset: CompiledRuleset,
+    context_concepts: set[str] | None = None,
 ) -> tuple[dict[str, list[tuple[_Hit, str]]], list[str]]:
     found: dict[str, list[tuple[_Hit, str]]] = {}
     fired: list[str] = []
@@ -1059,6 +1151,12 @@ def _categories(
             continue
         present = available | set(endorsed)
         if not _combination_met(combo, present):
+            continue
+        if combo.own_partners and not _combination_met(
+            combo, set(direct_supporting) | (context_concepts or set()) | set(endorsed)
+        ):
+            # "My derm did CO2 ... I'm using the Aquaphor she gave me": a clinician's procedure
+            # is no partner; only what the author did, or what the thread names, is.
             continue
         if not any(anchor in endorsed for anchor in combo.anchors):
             continue

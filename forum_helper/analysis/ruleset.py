@@ -14,7 +14,7 @@ matchers (each compiles to one RE2 pattern; `data` holds `terms` (lexicon syntax
   endorsed only when the post places nothing in a clinic, or also says "at home" or names a
   device).
 - `stance_cue`: a signal for the sentence stance (`data.stance`: planning, recommending,
-  reporting_ongoing, reporting_past, warning, neutral), with `weight`, `position`
+  reporting_ongoing, reporting_past, warning, neutral, sarcasm), with `weight`, `position`
   (any | sentence_start | clause_start) and `question_only`.
 - `clinician_cue` (treatment done by a clinician), `home_cue` (done by the author, cancels a
   clinician cue), `hypothetical_cue`, `person_cue` (`data.person`: first | second),
@@ -30,7 +30,9 @@ logic (no pattern):
   and one of `data.any` are present, at least one of `data.anchors` endorsed by the author;
   `data.scope` = post | sentence; `data.window` = at most this many sentences between an
   endorsed anchor and a partner named in the post ("tretinoin right after rolling", not a
-  drug list three sentences away); partners known only from the thread always qualify.
+  drug list three sentences away); partners known only from the thread always qualify;
+  `data.own_partners` = true: a partner a clinician performed ("my derm did CO2") does not
+  count, only the author's own or the thread's (dressing a clinic wound as told is aftercare).
 - `severity`: `data.severity` when each group in `data.all_of` meets the categories, and
   optional `stances` / `author_roles` match; evaluated in order, first match wins.
 - `explanation`: `data.target` (category, modifier or "severity") and `data.text`.
@@ -72,7 +74,7 @@ LOGIC_KINDS = frozenset({"combination", "severity", "explanation"})
 RULE_KINDS = MATCHER_KINDS | LOGIC_KINDS
 RULE_MODES = frozenset({"active", "shadow", "disabled"})
 CUE_STANCES = frozenset(
-    {"planning", "recommending", "reporting_ongoing", "reporting_past", "warning", "neutral"}
+    {"planning", "recommending", "reporting_ongoing", "reporting_past", "warning", "neutral", "sarcasm"}
 )
 MEASURE_NAMES = frozenset({"needle_mm", "acid_percent", "exposure_seconds", "interval_days"})
 POSITIONS = frozenset({"any", "sentence_start", "clause_start"})
@@ -131,6 +133,8 @@ class Combination:
     scope: str
     description: str
     window: int | None = None  # sentences between an anchor and its partner; None = anywhere
+    # partners must be the author's own (not a clinician's procedure) or come from the thread
+    own_partners: bool = False
 
 
 @dataclass(frozen=True)
@@ -489,6 +493,9 @@ def _compile_combination(
     window = data.get("window")
     if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 0):
         raise RulesetError(rule_id, "data.window must be a non-negative integer (sentences)")
+    own_partners = data.get("own_partners", False)
+    if not isinstance(own_partners, bool):
+        raise RulesetError(rule_id, "data.own_partners must be true or false")
     return Combination(
         rule_id=rule_id,
         category=category,
@@ -499,6 +506,7 @@ def _compile_combination(
         scope=scope,
         description=str(record.get("description", "")),
         window=window,
+        own_partners=own_partners,
     )
 
 
