@@ -110,15 +110,18 @@ def passages_for_finding(
     evidence_texts: Mapping[str, Sequence[str]] | Sequence[str] = (),
     rule_ids: Mapping[str, Sequence[str]] | Sequence[str] = (),
     limit: int = MAX_PASSAGES_PER_CATEGORY,
+    stamp: tuple | None = None,
 ) -> dict[str, list[PassageRef]]:
     """Up to ``limit`` passages per category: pinned ones first, then the best full-text matches.
 
     ``evidence_texts`` and ``rule_ids`` are either per category (a mapping) or shared by all
     categories (a sequence). A pin to a category applies to that category; a pin to a rule
-    applies to the categories that rule produced; a pin to both needs both.
+    applies to the categories that rule produced; a pin to both needs both. ``stamp``: a
+    library_stamp() the caller read for many findings at once (read here when not given).
     """
     result: dict[str, list[PassageRef]] = {}
-    stamp = library_stamp() if categories else None
+    if stamp is None and categories:
+        stamp = library_stamp()
     for topic in dict.fromkeys(categories):  # unique, order kept
         texts = _per_topic(evidence_texts, topic)
         rules = _per_topic(rule_ids, topic)

@@ -3,6 +3,7 @@ for people's actions, writes an audit row in the same transaction."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -207,26 +208,41 @@ def pin_delete(*, pin: Pin, actor: AbstractBaseUser | None) -> None:
 
 
 def references_for_analysis(*, analysis: Analysis) -> list[dict]:
-    """Reference passages explaining each category (and modifier) of an analysis, JSON-ready.
+    """Reference passages explaining each category (and modifier) of an analysis, JSON-ready."""
+    return references_for_analyses(analyses=[analysis])[0]
+
+
+def references_for_analyses(*, analyses: Sequence[Analysis]) -> list[list[dict]]:
+    """references_for_analysis of each analysis, reading the library stamp once for all of them.
 
     Thin adapter from the analysis contract to ``selectors.passages_for_finding``.
     """
-    from forum_helper.library.selectors import passages_for_finding
+    from forum_helper.library.selectors import library_stamp, passages_for_finding
 
     def as_str(value: Any) -> str:
         return str(getattr(value, "value", value))
 
-    topics = [as_str(c) for c in analysis.categories] + [as_str(m) for m in getattr(analysis, "modifiers", ())]
-    evidence_by_topic: dict[str, list[str]] = {}
-    rules_by_topic: dict[str, list[str]] = {}
-    for item in getattr(analysis, "evidence", ()):
-        topic = as_str(item.category)
-        evidence_by_topic.setdefault(topic, []).append(item.text)
-        if getattr(item, "rule", None):
-            rules_by_topic.setdefault(topic, []).append(as_str(item.rule))
-    refs = passages_for_finding(
-        categories=topics,
-        evidence_texts=evidence_by_topic,
-        rule_ids=rules_by_topic or [as_str(r) for r in getattr(analysis, "rule_ids", ())],
-    )
-    return [ref.to_dict() for topic in topics for ref in refs.get(topic, [])]
+    stamp = None
+    references: list[list[dict]] = []
+    for analysis in analyses:
+        topics = [as_str(c) for c in analysis.categories] + [as_str(m) for m in getattr(analysis, "modifiers", ())]
+        if not topics:
+            references.append([])
+            continue
+        evidence_by_topic: dict[str, list[str]] = {}
+        rules_by_topic: dict[str, list[str]] = {}
+        for item in getattr(analysis, "evidence", ()):
+            topic = as_str(item.category)
+            evidence_by_topic.setdefault(topic, []).append(item.text)
+            if getattr(item, "rule", None):
+                rules_by_topic.setdefault(topic, []).append(as_str(item.rule))
+        if stamp is None:
+            stamp = library_stamp()  # only when some analysis has a topic, as passages_for_finding does
+        refs = passages_for_finding(
+            categories=topics,
+            evidence_texts=evidence_by_topic,
+            rule_ids=rules_by_topic or [as_str(r) for r in getattr(analysis, "rule_ids", ())],
+            stamp=stamp,
+        )
+        references.append([ref.to_dict() for topic in topics for ref in refs.get(topic, [])])
+    return references

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from forum_helper.core.exceptions import ApplicationError
 from forum_helper.core.roles import is_admin
-from forum_helper.core.services import audit_record
+from forum_helper.core.services import audit_record, audit_row, audit_rows_record
 from forum_helper.intake.models import AuthorRole, Post
 from forum_helper.moderation.models import Decision, Note, QueueItem
 from forum_helper.screening.models import Finding
@@ -58,42 +58,77 @@ def _is_staff(post: Post) -> bool:
 def queue_item_sync_for_finding(*, finding: Finding) -> QueueItem | None:
     """Create, update or re-open the queue item of the finding's post.
 
-    Called by screening inside its transaction. Severity none creates nothing; a risky
-    finding goes to the risk lane, a low non-risky one to the low/context lane. A finding on a
-    newer post version marks the item edited and re-opens it when it was resolved.
+    Severity none creates nothing; a risky finding goes to the risk lane, a low non-risky one
+    to the low/context lane. A finding on a newer post version marks the item edited and
+    re-opens it when it was resolved.
     """
+    return queue_items_sync_for_findings(findings=[finding])[0]
+
+
+def queue_items_sync_for_findings(*, findings: list[Finding]) -> list[QueueItem | None]:
+    """queue_item_sync_for_finding for many findings (at most one per post), in one transaction.
+
+    Called by screening inside its transaction with each finding's post_version.post loaded.
+    New items are inserted together (with their audit rows); existing items are changed one
+    by one. Returns the item (or None) of each finding, in order.
+    """
+    now = timezone.now()
     # Joins the caller's transaction (screening); atomic here too so a direct call is safe alone.
     with transaction.atomic():
-        return _queue_item_sync(finding=finding)
+        # Lock the existing items so two screenings of one post update it one at a time.
+        post_ids = [finding.post_version.post_id for finding in findings]
+        items = {
+            item.post_id: item
+            for item in QueueItem.objects.select_for_update().select_related("finding__post_version")
+            .filter(post_id__in=post_ids).order_by("pk")
+        }
+        results: list[QueueItem | None] = []
+        created: list[tuple[QueueItem, Finding]] = []
+        for finding in findings:
+            item = items.get(finding.post_version.post_id)
+            if item is None:
+                item = _queue_item_new(finding=finding, now=now)
+                if item is not None:
+                    created.append((item, finding))
+            else:
+                _queue_item_update(item=item, finding=finding, now=now)
+            results.append(item)
+        if created:
+            QueueItem.objects.bulk_create([item for item, _ in created])
+            audit_rows_record(rows=[
+                audit_row(actor=None, action="queue_item.created", target=item, after=_item_state(item),
+                          reason=f"finding #{finding.pk}")
+                for item, finding in created
+            ])
+    return results
 
 
-def _queue_item_sync(*, finding: Finding) -> QueueItem | None:
-    post = Post.objects.select_related("source").get(pk=finding.post_version.post_id)
+def _queue_item_new(*, finding: Finding, now: datetime) -> QueueItem | None:
+    """The unsaved, validated item of a post that has none; None when the finding needs none."""
+    if finding.severity == Finding.Severity.NONE and not finding.risky:
+        return None
+    post = finding.post_version.post
+    categories = list(finding.categories or [])
+    is_staff = _is_staff(post)
+    item = QueueItem(
+        post=post, finding=finding, lane=QueueItem.Lane.RISK if finding.risky else QueueItem.Lane.LOW,
+        severity=finding.severity, is_staff_author=is_staff, categories=categories,
+        category_keys=_category_keys(categories),
+        priority=priority_compute(severity=finding.severity, is_staff_author=is_staff, categories=categories,
+                                  post_created_at=post.created_at, reference_time=now),
+    )
+    item.full_clean(exclude=["post", "finding"])
+    return item
+
+
+def _queue_item_update(*, item: QueueItem, finding: Finding, now: datetime) -> None:
+    """Point a locked existing item at a new finding of its post, with its audit row."""
+    if item.finding_id == finding.pk:
+        return
+    post = finding.post_version.post
     new_version = finding.post_version.version
     categories = list(finding.categories or [])
     lane = QueueItem.Lane.RISK if finding.risky else QueueItem.Lane.LOW
-    now = timezone.now()
-
-    # Lock the item row (if any) so two screenings of one post update it one at a time.
-    item = QueueItem.objects.select_for_update().select_related("finding__post_version").filter(post=post).first()
-    if item is None:
-        if finding.severity == Finding.Severity.NONE and not finding.risky:
-            return None
-        is_staff = _is_staff(post)
-        item = QueueItem(
-            post=post, finding=finding, lane=lane, severity=finding.severity, is_staff_author=is_staff,
-            categories=categories, category_keys=_category_keys(categories),
-            priority=priority_compute(severity=finding.severity, is_staff_author=is_staff, categories=categories,
-                                      post_created_at=post.created_at, reference_time=now),
-        )
-        item.full_clean(exclude=["post", "finding"])
-        item.save()
-        audit_record(actor=None, action="queue_item.created", target=item, after=_item_state(item),
-                     reason=f"finding #{finding.pk}")
-        return item
-
-    if item.finding_id == finding.pk:
-        return item
     before = _item_state(item)
     is_newer_text = new_version > item.finding.post_version.version
     if finding.severity == Finding.Severity.NONE and not finding.risky:
@@ -121,7 +156,6 @@ def _queue_item_sync(*, finding: Finding) -> QueueItem | None:
     item.save()
     audit_record(actor=None, action=action, target=item, before=before, after=_item_state(item),
                  reason=f"finding #{finding.pk} on post version {new_version}")
-    return item
 
 
 def _category_keys(categories: list[str]) -> str:

@@ -125,20 +125,27 @@ def ruleset_shadow(*, version: int | None = None) -> ActiveRuleset:
     return _ruleset_cached(shadow=True, number=version)
 
 
+def ruleset_shadow_for(*, version: int | None) -> ActiveRuleset:
+    """The shadow ruleset of ruleset version `version` (the latest when it is unknown or gone)."""
+    try:
+        return ruleset_shadow(version=version or None)
+    except RulesetVersion.DoesNotExist:
+        return ruleset_shadow()
+
+
 def shadow_result_for(
-    post_input: PostInput, context: PostContext, active_analysis: Analysis
+    post_input: PostInput, context: PostContext, active_analysis: Analysis, *, shadow: ActiveRuleset | None = None
 ) -> tuple[list[str], dict[str, Any] | None]:
     """What shadow rules would have flagged on this post: (shadow rule ids that fired, analysis dict).
 
     Uses the shadow rules of the ruleset version the active analysis ran under, so a rule
     change landing in between cannot mix two versions in one finding. ([], None) when no
     shadow rule fired. The dict is Analysis.to_dict() plus "differs_from_active".
+    `shadow`: ruleset_shadow_for(version=active_analysis.ruleset_version), when the caller
+    already holds it (a screening batch looks it up once, not once per post).
     """
-    version = active_analysis.ruleset_version or None
-    try:
-        shadow = ruleset_shadow(version=version)
-    except RulesetVersion.DoesNotExist:
-        shadow = ruleset_shadow()
+    if shadow is None:
+        shadow = ruleset_shadow_for(version=active_analysis.ruleset_version)
     if not shadow.shadow_rule_ids:
         return [], None
     analysis = analyze(post_input, context, shadow.compiled)
