@@ -900,6 +900,10 @@ def _post_stance(
     return "neutral"
 
 
+# A dose names the practice being done: exposure time, needle length, acid strength.
+_PRACTICE_DOSES = frozenset({"exposure_time", "needle_depth", "acid_strength"})
+
+
 def _questions_about_ongoing(states: list[_SentenceState], evidence_sentences: set[int]) -> bool:
     """"I've been stamping weekly since August ... do I stop?": questions about a practice
     the author already reports doing are part of the report. A plan stated outright ("I'm
@@ -908,8 +912,12 @@ def _questions_about_ongoing(states: list[_SentenceState], evidence_sentences: s
         states[index].stance == "reporting_ongoing"
         and not states[index].borrowed
         and states[index].strength >= 1.0
-        # the practice itself, not only a status such as being on isotretinoin
-        and any(hit.matcher.category and not hit.negated for hit in states[index].concept_hits)
+        # the practice itself, not only a status such as being on isotretinoin: a device or
+        # procedure, or a dose of it ("Doing 2 min on the plaques daily")
+        and any(
+            (hit.matcher.category or hit.concept in _PRACTICE_DOSES) and not hit.negated
+            for hit in states[index].concept_hits
+        )
         for index in evidence_sentences
         if index >= 0
     )
