@@ -73,8 +73,9 @@ def queue_items_sync_for_findings(*, findings: list[Finding]) -> list[QueueItem 
     by one. Returns the item (or None) of each finding, in order.
     """
     now = timezone.now()
-    # Joins the caller's transaction (screening); atomic here too so a direct call is safe alone.
-    with transaction.atomic():
+    # Joins the caller's transaction (screening; no savepoint: a failure fails the whole batch),
+    # atomic here too so a direct call is safe alone.
+    with transaction.atomic(savepoint=False):
         # Lock the existing items so two screenings of one post update it one at a time.
         post_ids = [finding.post_version.post_id for finding in findings]
         items = {
