@@ -152,6 +152,7 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
         _decide_sentence_stance(state)
     _apply_disavowal(reading.states)
     _apply_cautionary_tale(reading.states)
+    _apply_ended_practice(reading.states)
     _apply_sarcasm(reading.states)
     _borrow_neighbour_stance(reading.states, reading.data)
     answer_hits = _answer_to_plan_hits(reading, context, context_concepts, ruleset)
@@ -779,6 +780,27 @@ def _apply_cautionary_tale(states: list[_SentenceState]) -> None:
             and not state.sentence.is_question
             and state.signals.get("planning", 0.0) < _WEAK_PLAN_CUE
         ):
+            state.stance = "reporting_past"
+
+
+def _apply_ended_practice(states: list[_SentenceState]) -> None:
+    """"I did the 0.75mm roller for a few months ... I've stopped completely, the pen is in the
+    bin": when the post's last word on the practice is that the author ended it (a strong
+    ended-practice cue in a sentence naming the practice) and nothing after it plans or goes
+    on, the earlier reports tell a finished story, not an ongoing routine."""
+    last = -1
+    for index, state in enumerate(states):
+        if (
+            not state.quoted
+            and state.stance == "reporting_past"
+            and state.signals.get("reporting_past", 0.0) >= _ENDED_PRACTICE_WEIGHT
+            and any(not hit.negated and hit.matcher.category for hit in state.concept_hits)
+        ):
+            last = index
+    if last < 0 or any(state.stance in RISKY_STANCES and not state.quoted for state in states[last + 1 :]):
+        return
+    for state in states[:last]:
+        if state.stance == "reporting_ongoing" and not state.quoted and not state.sentence.is_question:
             state.stance = "reporting_past"
 
 
