@@ -13,11 +13,30 @@ from forum_helper.library.parsing import EXCERPT_CHARS, TOPIC_KEYWORDS, make_exc
 from forum_helper.library.search import search_passage_ids
 
 MAX_PASSAGES_PER_CATEGORY = 3
-# Linking is deterministic for a given library state, and posts repeat the same evidence, so
-# each worker keeps recent results (building them costs several queries and a full-text
-# search per category). The key includes a stamp of the library that every change moves.
+# Linking is deterministic for a given library state, so each worker keeps recent results,
+# keyed by a stamp of the library that every change moves and by the search terms (evidence
+# reduced to keywords, so differently worded posts share entries). The pins and the passages
+# already linked are kept per stamp too: a new key costs one full-text search.
 _LINKS_CACHE_SIZE = 4096
 _links_cache: dict[tuple, tuple["PassageRef", ...]] = {}
+
+
+@dataclass
+class _LibraryState:
+    stamp: tuple
+    pins: list[tuple[str, str, int]]  # (category, rule_id, passage_id), oldest first
+    passages: dict[int, Passage]
+
+
+_library_state: _LibraryState | None = None
+
+
+def _library_state_for(stamp: tuple) -> _LibraryState:
+    global _library_state
+    if _library_state is None or _library_state.stamp != stamp:
+        pins = list(Pin.objects.order_by("created_at", "pk").values_list("category", "rule_id", "passage_id"))
+        _library_state = _LibraryState(stamp=stamp, pins=pins, passages={})
+    return _library_state
 
 
 @dataclass(frozen=True)
@@ -77,13 +96,12 @@ def _per_topic(value: Mapping[str, Sequence[str]] | Sequence[str], topic: str) -
     return list(value)
 
 
-def _pinned_passage_ids(topic: str, rules: list[str]) -> list[int]:
-    match = Q(category=topic, rule_id="")
-    if rules:
-        match |= Q(category="", rule_id__in=rules) | Q(category=topic, rule_id__in=rules)
+def _pinned_passage_ids(pins: list[tuple[str, str, int]], topic: str, rules: list[str]) -> list[int]:
+    """Pins to the category alone, to one of its rules, or to both, oldest first, each passage once."""
     ids: list[int] = []
-    for passage_id in Pin.objects.filter(match).order_by("created_at", "pk").values_list("passage_id", flat=True):
-        if passage_id not in ids:
+    for category, rule_id, passage_id in pins:
+        applies = (category == topic and not rule_id) or (rule_id in rules and category in ("", topic))
+        if applies and passage_id not in ids:
             ids.append(passage_id)
     return ids
 
@@ -125,10 +143,11 @@ def passages_for_finding(
     for topic in dict.fromkeys(categories):  # unique, order kept
         texts = _per_topic(evidence_texts, topic)
         rules = _per_topic(rule_ids, topic)
-        key = (stamp, topic, tuple(texts), tuple(rules), limit)
+        terms = search_terms(topic, texts) if (topic in TOPIC_KEYWORDS or texts) else []
+        key = (stamp, topic, tuple(terms), tuple(rules), limit)
         refs = _links_cache.get(key)
         if refs is None:
-            refs = _topic_passages(topic, texts, rules, limit)
+            refs = _topic_passages(_library_state_for(stamp), topic, terms, rules, limit)
             if len(_links_cache) >= _LINKS_CACHE_SIZE:
                 _links_cache.clear()  # a new library stamp strands old keys; start over
             _links_cache[key] = refs
@@ -137,14 +156,18 @@ def passages_for_finding(
     return result
 
 
-def _topic_passages(topic: str, texts: list[str], rules: list[str], limit: int) -> tuple[PassageRef, ...]:
-    pinned = _pinned_passage_ids(topic, rules)[:limit]
-    terms = search_terms(topic, texts) if (topic in TOPIC_KEYWORDS or texts) else []
+def _topic_passages(
+    state: _LibraryState, topic: str, terms: list[str], rules: list[str], limit: int
+) -> tuple[PassageRef, ...]:
+    pinned = _pinned_passage_ids(state.pins, topic, rules)[:limit]
     found = search_passage_ids(terms, limit=limit - len(pinned), exclude_ids=pinned) if terms else []
     ids = pinned + found
     if not ids:
         return ()
-    passages = Passage.objects.select_related("document").in_bulk(ids)
+    missing = [pk for pk in ids if pk not in state.passages]
+    if missing:
+        state.passages.update(Passage.objects.select_related("document").in_bulk(missing))
+    passages = state.passages
     refs = []
     for pk in ids:
         passage = passages.get(pk)

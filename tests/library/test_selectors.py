@@ -112,3 +112,23 @@ def test_links_follow_library_changes_made_after_they_were_first_built(superuser
     superuser_client.post(f"/admin/library/passage/{other.pk}/delete/", {"post": "yes"})
     after_delete = passages_for_finding(categories=["uv_combination"], evidence_texts=["UVB lamp"])["uv_combination"]
     assert other.pk not in [r.passage_id for r in after_delete]
+
+
+def test_once_the_library_is_known_a_new_wording_costs_one_search_and_the_same_words_cost_nothing(
+    django_assert_max_num_queries, django_assert_num_queries
+) -> None:
+    from django.db import connection
+
+    from forum_helper.library.selectors import library_stamp
+
+    stamp = library_stamp()
+    first = passages_for_finding(categories=["uv_combination"], evidence_texts=["then 30 seconds under my NB-UVB lamp"], stamp=stamp)
+    # The search (SQLite: plus its check that the rows still exist), and the passages it found
+    # that no earlier link used; the pins are not read again.
+    with django_assert_max_num_queries(2 if connection.vendor == "postgresql" else 3):
+        other = passages_for_finding(categories=["uv_combination"], evidence_texts=["my home UVB lamp, 40 seconds"], stamp=stamp)
+    with django_assert_num_queries(0):
+        same_words = passages_for_finding(categories=["uv_combination"], evidence_texts=["My home UVB lamp 40 seconds!"], stamp=stamp)
+
+    assert first["uv_combination"][0].pinned and other["uv_combination"][0].pinned
+    assert same_words == other
