@@ -17,7 +17,8 @@ from forum_helper.core.broker import broker_back_off, broker_is_backing_off, tas
 from forum_helper.core.exceptions import ApplicationError
 from forum_helper.intake import payloads
 from forum_helper.intake.models import Delivery
-from forum_helper.intake.services import post_ingest, thread_upsert
+from forum_helper.intake.services import IngestBatchLookup, ingest_batch_lookup, post_ingest, thread_upsert
+from forum_helper.intake.types import IncomingPost
 from forum_helper.screening.services import screening_batched, screening_publish_batch
 
 logger = logging.getLogger(__name__)
@@ -108,9 +109,15 @@ def _deliveries_process_batch(*, outcome: str, size: int) -> int:
             .filter(outcome=outcome)
             .order_by("pk")[:size]
         )
-        for delivery in deliveries:
+        contents = [_delivery_read(delivery) for delivery in deliveries]
+        lookup = ingest_batch_lookup(
+            items=[(delivery.source, content) for delivery, content in zip(deliveries, contents) if isinstance(content, IncomingPost)]
+        )
+        for delivery, content in zip(deliveries, contents):
+            if content is None:
+                continue  # rejected or failed while being read
             try:
-                _delivery_apply(delivery)  # its writes sit in a savepoint: a failing delivery undoes only its own
+                _delivery_store(delivery, content, lookup)  # its writes sit in a savepoint: a failing delivery undoes only its own
             except (IntegrityError, DataError) as error:
                 _delivery_failed(delivery, error)  # this delivery's data, not the database: skip it
             except DatabaseError:
@@ -145,30 +152,41 @@ def _delivery_failed(delivery: Delivery, error: Exception) -> None:
     delivery.error = f"{type(error).__name__}: {error}"[:2000]
 
 
-def _delivery_apply(delivery: Delivery) -> None:
-    """Store what the delivery carries and set its outcome (the caller saves the row)."""
+def _delivery_read(delivery: Delivery) -> IncomingPost | payloads.ThreadUpdate | None:
+    """What the stored body carries; None when the delivery was rejected or failed here (its
+    outcome is set; the caller saves the row)."""
     source = delivery.source
     try:
         payload = payloads.json_body_decode(bytes(delivery.body))
         if delivery.endpoint == "standard":
-            incoming = payloads.standard_post_parse(payload=payload)
-        elif delivery.event in payloads.DISCOURSE_POST_EVENTS:
-            incoming = payloads.discourse_post_parse(payload=payload, instance_url=source.instance_url)
-        elif delivery.event == "topic_created":
-            update = payloads.discourse_topic_parse(payload=payload, instance_url=source.instance_url)
-            with transaction.atomic():
-                thread_upsert(
-                    source=source, external_id=update.external_id, title=update.title, url=update.url,
-                    created_at=update.created_at,
-                )
-            _processed(delivery, outcome=Delivery.Outcome.ACCEPTED)
-            return
-        else:
-            raise ApplicationError(f"No processing for {delivery.endpoint} event {delivery.event!r}.")
+            return payloads.standard_post_parse(payload=payload)
+        if delivery.event in payloads.DISCOURSE_POST_EVENTS:
+            return payloads.discourse_post_parse(payload=payload, instance_url=source.instance_url)
+        if delivery.event == "topic_created":
+            return payloads.discourse_topic_parse(payload=payload, instance_url=source.instance_url)
+        raise ApplicationError(f"No processing for {delivery.endpoint} event {delivery.event!r}.")
     except ApplicationError as error:
         _processed(delivery, outcome=Delivery.Outcome.REJECTED, error=error.message)
+    except Exception as error:
+        _delivery_failed(delivery, error)
+    return None
+
+
+def _delivery_store(
+    delivery: Delivery, content: IncomingPost | payloads.ThreadUpdate, lookup: IngestBatchLookup
+) -> None:
+    """Store what the delivery carries and set its outcome (the caller saves the row)."""
+    source = delivery.source
+    if isinstance(content, payloads.ThreadUpdate):
+        with transaction.atomic():
+            thread = thread_upsert(
+                source=source, external_id=content.external_id, title=content.title, url=content.url,
+                created_at=content.created_at,
+            )
+        lookup.threads[(source.pk, thread.external_id)] = thread
+        _processed(delivery, outcome=Delivery.Outcome.ACCEPTED)
         return
-    result = post_ingest(source=source, incoming=incoming)  # one savepoint per attempt
+    result = post_ingest(source=source, incoming=content, lookup=lookup)  # one savepoint per attempt
     _processed(
         delivery,
         outcome=Delivery.Outcome.ACCEPTED if result.created else Delivery.Outcome.DUPLICATE,

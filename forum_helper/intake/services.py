@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from forum_helper.core.exceptions import ApplicationError
 from forum_helper.core.services import audit_record
@@ -25,21 +26,68 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def post_ingest(*, source: ForumSource, incoming: IncomingPost) -> IngestResult:
+@dataclass
+class IngestBatchLookup:
+    """What a batch of posts found stored when it started (ingest_batch_lookup): post_ingest
+    then skips its lookups for posts known to be new and threads already read. Only rows whose
+    savepoint was released are remembered, so a delivery that fails leaves nothing behind."""
+
+    absent_posts: set[tuple[int, str]]  # (source id, post external id)
+    threads: dict[tuple[int, str], Thread | None]  # (source id, thread external id); None: absent
+
+    def post_is_new(self, source: ForumSource, incoming: IncomingPost) -> bool:
+        return (source.pk, incoming.post_external_id) in self.absent_posts
+
+    def thread_known(self, source: ForumSource, incoming: IncomingPost) -> tuple[bool, Thread | None]:
+        key = (source.pk, incoming.thread_external_id)
+        return key in self.threads, self.threads.get(key)
+
+    def stored(self, source: ForumSource, incoming: IncomingPost, thread: Thread) -> None:
+        self.absent_posts.discard((source.pk, incoming.post_external_id))
+        self.threads[(source.pk, incoming.thread_external_id)] = thread
+
+
+def ingest_batch_lookup(*, items: list[tuple[ForumSource, IncomingPost]]) -> IngestBatchLookup:
+    """Two queries for a batch: which of its posts exist, and its threads."""
+    post_keys = {(source.pk, incoming.post_external_id) for source, incoming in items}
+    thread_keys = {(source.pk, incoming.thread_external_id) for source, incoming in items}
+    present = set(Post.objects.filter(_keys_match(post_keys)).values_list("source_id", "external_id")) if items else set()
+    threads: dict[tuple[int, str], Thread | None] = dict.fromkeys(thread_keys)
+    if items:
+        threads.update(((t.source_id, t.external_id), t) for t in Thread.objects.filter(_keys_match(thread_keys)))
+    return IngestBatchLookup(absent_posts=post_keys - present, threads=threads)
+
+
+def _keys_match(keys: set[tuple[int, str]]) -> Q:
+    by_source: dict[int, list[str]] = {}
+    for source_id, external_id in keys:
+        by_source.setdefault(source_id, []).append(external_id)
+    match = Q()
+    for source_id, external_ids in by_source.items():
+        match |= Q(source_id=source_id, external_id__in=external_ids)
+    return match
+
+
+def post_ingest(*, source: ForumSource, incoming: IncomingPost, lookup: IngestBatchLookup | None = None) -> IngestResult:
     """Store a post version idempotently and enqueue its screening after commit.
 
     The de-duplication key is (source, post id, version); for paths without versions, the
     text: an unchanged text is a duplicate, a changed one the next version. A concurrent
     delivery of the same post can win an insert (IntegrityError): the unit is rolled back and
-    run once more, when the post is found and locked.
+    run once more, without the batch's hints, when the post is found and locked.
     """
     for attempt in (1, 2):
+        hints = lookup if attempt == 1 else None
         try:
             with transaction.atomic():
-                return _post_ingest(source=source, incoming=incoming)
+                result, thread = _post_ingest(source=source, incoming=incoming, lookup=hints)
         except IntegrityError:
             if attempt == 2:
                 raise
+            continue
+        if lookup is not None:
+            lookup.stored(source, incoming, thread)  # after the savepoint: only rows that stay
+        return result
     raise AssertionError("unreachable")
 
 
@@ -49,19 +97,23 @@ _POST_UPDATE_FIELDS = [
 ]
 
 
-def _post_ingest(*, source: ForumSource, incoming: IncomingPost) -> IngestResult:
-    # Lock the post row: concurrent versions of one post are numbered one at a time.
-    post = (
-        Post.objects.select_for_update(of=("self",))
-        .select_related("thread")
-        .filter(source=source, external_id=incoming.post_external_id)
-        .first()
-    )
+def _post_ingest(
+    *, source: ForumSource, incoming: IncomingPost, lookup: IngestBatchLookup | None
+) -> tuple[IngestResult, Thread]:
+    post = None
+    if lookup is None or not lookup.post_is_new(source, incoming):
+        # Lock the post row: concurrent versions of one post are numbered one at a time.
+        post = (
+            Post.objects.select_for_update(of=("self",))
+            .select_related("thread")
+            .filter(source=source, external_id=incoming.post_external_id)
+            .first()
+        )
     if post is not None and post.thread.external_id == incoming.thread_external_id:
         thread = post.thread
         _thread_title_update(thread=thread, title=incoming.thread_title)
     else:
-        thread = _thread_get_or_create(source=source, incoming=incoming)
+        thread = _thread_get_or_create(source=source, incoming=incoming, lookup=lookup)
 
     if post is None:
         # A new post: one INSERT with every field (a concurrent insert of the same post raises
@@ -72,19 +124,19 @@ def _post_ingest(*, source: ForumSource, incoming: IncomingPost) -> IngestResult
         post.save(force_insert=True)
         post_version = _post_version_create(post=post, incoming=incoming, version_number=version_number)
         screening_enqueue(post_version_id=post_version.pk)
-        return IngestResult(post_version=post_version, created=True)
+        return IngestResult(post_version=post_version, created=True), thread
 
     wanted = {post.current_version} if incoming.version is None else {post.current_version, incoming.version}
     stored = {pv.version: pv for pv in PostVersion.objects.filter(post=post, version__in=wanted)}
     if incoming.version is None:
         latest = stored.get(post.current_version)
         if latest is not None and latest.raw_text == incoming.raw_text:
-            return IngestResult(post_version=latest, created=False)
+            return IngestResult(post_version=latest, created=False), thread
         version_number = post.current_version + 1
     else:
         existing = stored.get(incoming.version)
         if existing is not None:
-            return IngestResult(post_version=existing, created=False)
+            return IngestResult(post_version=existing, created=False), thread
         version_number = incoming.version
 
     post_version = _post_version_create(post=post, incoming=incoming, version_number=version_number)
@@ -93,11 +145,13 @@ def _post_ingest(*, source: ForumSource, incoming: IncomingPost) -> IngestResult
         post.save(update_fields=_POST_UPDATE_FIELDS)
         # Only the latest version is screened; an older version arriving late is kept, not screened.
         screening_enqueue(post_version_id=post_version.pk)
-    return IngestResult(post_version=post_version, created=True)
+    return IngestResult(post_version=post_version, created=True), thread
 
 
-def _thread_get_or_create(*, source: ForumSource, incoming: IncomingPost) -> Thread:
-    thread = Thread.objects.filter(source=source, external_id=incoming.thread_external_id).first()
+def _thread_get_or_create(*, source: ForumSource, incoming: IncomingPost, lookup: IngestBatchLookup | None) -> Thread:
+    known, thread = lookup.thread_known(source, incoming) if lookup is not None else (False, None)
+    if not known:
+        thread = Thread.objects.filter(source=source, external_id=incoming.thread_external_id).first()
     if thread is None:
         # No savepoint: a concurrent insert raises IntegrityError and the whole unit is retried.
         thread = Thread(

@@ -366,9 +366,9 @@ def test_a_delivery_the_database_refuses_is_failed_alone_and_the_rest_of_its_bat
         client.post(URL, data=body, content_type="application/json", headers=discourse_headers(body, "post_created"))
     real_ingest = services._post_ingest
 
-    def refuse_the_first_post(*, source, incoming):
-        result = real_ingest(source=source, incoming=incoming)  # writes, then the database refuses
-        if incoming.post_external_id == "1201":
+    def refuse_the_first_post(**kwargs):
+        result = real_ingest(**kwargs)  # writes (the post and its thread), then the database refuses
+        if kwargs["incoming"].post_external_id == "1201":
             raise DataError("value too long for type character varying(255)")
         return result
 
@@ -380,6 +380,8 @@ def test_a_delivery_the_database_refuses_is_failed_alone_and_the_rest_of_its_bat
     assert (first.outcome, first.error) == ("failed", "DataError: value too long for type character varying(255)")
     assert sorted(outcomes.values()) == ["accepted", "accepted", "failed"]
     assert sorted(Post.objects.values_list("external_id", flat=True)) == ["1202", "1203"]  # 1201's writes undone
+    # The thread 1201 created was undone with it; the replies created it again, not reused it.
+    assert Thread.objects.get().pk == Post.objects.get(external_id="1202").thread_id
 
 
 def test_one_drain_batch_publishes_one_screening_task_for_all_its_posts(

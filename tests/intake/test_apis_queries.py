@@ -14,11 +14,14 @@ URL = "/webhooks/discourse/glow/"
 pytestmark = pytest.mark.django_db
 
 REQUEST_MAX_QUERIES = 2  # source lookup; INSERT delivery
-# BEGIN; claim (FOR UPDATE SKIP LOCKED); SAVEPOINT; post (locked); thread; INSERT thread, post,
-# version; RELEASE; UPDATE outcomes; UPDATE version links; COMMIT; and the empty claim that ends
-# the drain (+ its BEGIN/COMMIT).
+# BEGIN; claim (FOR UPDATE SKIP LOCKED); which of the batch's posts exist; its threads; SAVEPOINT;
+# INSERT thread, post, version; RELEASE; UPDATE outcomes; UPDATE version links; COMMIT; and the
+# empty claim that ends the drain (+ its BEGIN/COMMIT). A duplicate also locks its stored post.
 DRAIN_NEW_POST_MAX_QUERIES = 12
-DRAIN_DUPLICATE_MAX_QUERIES = 9
+DRAIN_DUPLICATE_MAX_QUERIES = 11
+DRAIN_EDIT_MAX_QUERIES = 13  # the duplicate's, plus INSERT version and UPDATE post
+# Each further new post of a batch in a known thread: SAVEPOINT, INSERT post, version, RELEASE.
+DRAIN_EACH_MORE_NEW_POST_QUERIES = 4
 
 
 @pytest.fixture(autouse=True)
@@ -78,16 +81,35 @@ def test_a_duplicate_delivery_costs_the_drain_fewer_queries_and_writes_only_its_
     assert (Post.objects.count(), PostVersion.objects.count(), Delivery.objects.count()) == (1, 1, 2)
 
 
-def test_an_edit_of_a_stored_post_stays_within_the_new_post_ceiling(
+def test_an_edit_of_a_stored_post_stays_within_its_ceiling(
     client: Client, discourse_source: ForumSource, django_assert_max_num_queries
 ) -> None:
     deliver(client, "post_created__opener.json")
     intake_drain()
     deliver(client, "post_edited__opener_v2.json")
 
-    with django_assert_max_num_queries(DRAIN_NEW_POST_MAX_QUERIES):
+    with django_assert_max_num_queries(DRAIN_EDIT_MAX_QUERIES):
         intake_drain()
 
     assert Delivery.objects.order_by("pk").last().outcome == "accepted"
     post = Post.objects.get()
     assert (post.current_version, PostVersion.objects.count()) == (2, 2)
+
+
+def test_a_batch_of_new_posts_costs_the_drain_four_statements_a_post_beyond_the_first(
+    client: Client, discourse_source: ForumSource, django_assert_max_num_queries
+) -> None:
+    import json
+
+    opener = json.loads(fixture_bytes("discourse", "post_created__opener.json"))
+    for number in range(1, 11):
+        opener["post"].update(id=5000 + number, post_number=number)
+        body = json.dumps(opener).encode()
+        client.post(URL, data=body, content_type="application/json",
+                    headers=discourse_headers(body, "post_created", event_id=str(number)))
+
+    with django_assert_max_num_queries(DRAIN_NEW_POST_MAX_QUERIES + 9 * DRAIN_EACH_MORE_NEW_POST_QUERIES):
+        assert intake_drain() == 10
+
+    assert (Thread.objects.count(), Post.objects.count(), PostVersion.objects.count()) == (1, 10, 10)
+    assert set(Delivery.objects.values_list("outcome", flat=True)) == {"accepted"}
