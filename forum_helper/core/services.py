@@ -27,17 +27,9 @@ def audit_row(
     )
 
 
-def audit_record(
-    *,
-    actor: AbstractBaseUser | None,
-    action: str,
-    target: models.Model,
-    before: Any = None,
-    after: Any = None,
-    reason: str = "",
-) -> AuditLog:
-    """Write an audit row; call inside the transaction of the change it describes."""
-    row = audit_row(actor=actor, action=action, target=target, before=before, after=after, reason=reason)
+def audit_record(**fields: Any) -> AuditLog:
+    """Write an audit row (audit_row's arguments); call inside the transaction of the change it describes."""
+    row = audit_row(**fields)
     row.save(force_insert=True)
     return row
 
