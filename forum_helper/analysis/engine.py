@@ -148,8 +148,11 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
     reading = _read(text, ruleset, all_sentences=bool(context_concepts))
     context_concepts |= {hit.concept for hit in reading.quoted_hits if hit.concept and not hit.negated}
     _resolve_context_dependent(reading, context_concepts)
+    # During or soon after isotretinoin, a procedure the author books at a clinic is still the
+    # risk ("finished roaccutane 2 weeks ago and booked a laser for Saturday").
+    isotretinoin_window = _ISOTRETINOIN_RECENT in reading.concepts(include_quoted=False)
     for state in reading.states:
-        _decide_sentence_stance(state)
+        _decide_sentence_stance(state, isotretinoin_window=isotretinoin_window)
     _apply_disavowal(reading.states)
     _apply_cautionary_tale(reading.states)
     _apply_ended_practice(reading.states)
@@ -640,12 +643,25 @@ def _resolve_context_dependent(reading: _Reading, context_concepts: set[str]) ->
 # --- stance --------------------------------------------------------------------------------
 
 
-def _decide_sentence_stance(state: _SentenceState) -> None:
+def _decide_sentence_stance(state: _SentenceState, *, isotretinoin_window: bool = False) -> None:
     signals = state.signals
     if not signals and not state.concept_hits:
         return
     clinic = signals.get("clinician", 0.0)
     if signals.get("home", 0.0) > 0:
+        clinic = 0.0
+    if (
+        isotretinoin_window
+        and signals.get("planning", 0.0) > 0
+        and signals.get("reporting_past", 0.0) <= 0
+        and signals.get("warning", 0.0) <= 0
+        and not state.sentence.is_question
+        and not any(hit.matcher.rule_id in _NAMED_CLINICIAN_RULES for hit in state.signal_hits)
+        and _ISOTRETINOIN_RECENT in state.live_concepts()
+        and _ISOTRETINOIN_PROCEDURES & state.live_concepts()
+    ):
+        # a procedure booked inside the isotretinoin window, in the same breath as the drug,
+        # is the risk wherever it is done; a question about a clinic's timing stays a question
         clinic = 0.0
     clinic_score = 0.0 if state.clinic_elsewhere else clinic
     has_concept = any(not hit.negated for hit in state.concept_hits)
@@ -700,6 +716,11 @@ def _decide_sentence_stance(state: _SentenceState) -> None:
 
 
 _BORROW_MIN_STRENGTH = 0.8
+_ISOTRETINOIN_RECENT = "isotretinoin_recent"
+_ISOTRETINOIN_PROCEDURES = frozenset({"procedure", "needling", "ablation"})
+# cues that name a clinician ("my derm said", "with my dermatologist"): a procedure they
+# cleared after isotretinoin is theirs to time, unlike one booked at a kiosk
+_NAMED_CLINICIAN_RULES = frozenset({"clinician.mention", "clinician.performed"})
 DONE_TO_SKIN_CONCEPTS = frozenset({"procedure", "uv_light", "wound_state"})
 _WEAK_WARNING_STRENGTH = 1.0  # below this a "warning" is only an outcome word ("scarring")
 _WEAK_PLAN_CUE = 1.0  # a plain purchase ("ordered") or only a question's form
