@@ -1,9 +1,10 @@
 """Django-free detection engine: rules (data) -> compiled RE2 scanner -> Analysis per post.
 
-Entry points: compile_ruleset(rules, version) once, then analyze(post, context, ruleset).
+Entry points: compile_ruleset(rules, version) once, then analyze(post, context, ruleset), or
+analyze_many(pairs, ruleset) for a batch whose posts share thread texts.
 """
 
-from forum_helper.analysis.engine import analyze
+from forum_helper.analysis.engine import analyze, analyze_many
 from forum_helper.analysis.model import (
     AUTHOR_ROLES,
     CATEGORIES,
@@ -40,6 +41,7 @@ __all__ = [
     "PostInput",
     "RulesetError",
     "analyze",
+    "analyze_many",
     "compile_ruleset",
     "load_default_rules",
     "load_ruleset_document",

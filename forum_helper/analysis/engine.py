@@ -26,7 +26,9 @@ How a post is read:
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Mapping
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from typing import Mapping, TypeVar
 
 from forum_helper.analysis.model import (
     CATEGORIES,
@@ -136,6 +138,30 @@ class _Reading:
         if include_quoted:
             found.update(hit.concept for hit in self.quoted_hits if hit.concept and (include_negated or not hit.negated))
         return found
+
+
+# Set by analyze_many: what the thread texts read as, shared by the posts of one call, so a
+# batch of replies in one thread reads its opener once, not once per reply.
+_shared_readings: ContextVar[dict | None] = ContextVar("shared_readings", default=None)
+_T = TypeVar("_T")
+
+
+def _shared(key: tuple, compute: Callable[[], _T]) -> _T:
+    memo = _shared_readings.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def analyze_many(items: Iterable[tuple[PostInput, PostContext | None]], ruleset: CompiledRuleset) -> list[Analysis]:
+    """analyze() of each (post, context), in order; the thread texts they share are read once."""
+    token = _shared_readings.set({})
+    try:
+        return [analyze(post, context, ruleset) for post, context in items]
+    finally:
+        _shared_readings.reset(token)
 
 
 def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRuleset) -> Analysis:
@@ -523,10 +549,25 @@ def _context_concepts(context: PostContext, ruleset: CompiledRuleset) -> tuple[s
         texts.append(earlier.text if isinstance(earlier, PostInput) else str(earlier))
     for extra in texts:
         if extra:
-            reading = _read(extra, ruleset)
-            concepts |= reading.concepts()
-            named |= reading.concepts(include_negated=True)
+            live, all_named = _shared((id(ruleset), "concepts", extra), lambda text=extra: _text_concepts(text, ruleset))
+            concepts |= live
+            named |= all_named
     return concepts, named
+
+
+def _text_concepts(text: str, ruleset: CompiledRuleset) -> tuple[frozenset[str], frozenset[str]]:
+    reading = _read(text, ruleset)
+    return frozenset(reading.concepts()), frozenset(reading.concepts(include_negated=True))
+
+
+def _parent_analysis(context: PostContext, ruleset: CompiledRuleset, *, with_title: bool) -> Analysis:
+    """The post replied to, read alone (or under the thread's title)."""
+    title = context.thread_title if with_title else None
+    parent_context = PostContext(thread_title=title) if with_title else None
+    return _shared(
+        (id(ruleset), "parent", context.parent_text, title),
+        lambda: analyze(PostInput(text=context.parent_text), parent_context, ruleset),
+    )
 
 
 def _context_endorsable(states: list[_SentenceState], context: PostContext, ruleset: CompiledRuleset) -> bool:
@@ -537,7 +578,7 @@ def _context_endorsable(states: list[_SentenceState], context: PostContext, rule
         return False
     if context.parent_text and "?" not in context.parent_text:
         # a question that names the risk ("or get it done?") is not a warning to agree with
-        parent = analyze(PostInput(text=context.parent_text), None, ruleset)
+        parent = _parent_analysis(context, ruleset, with_title=False)
         if parent.stance == "warning":
             return False
     return True
@@ -587,15 +628,18 @@ def _answer_to_plan_hits(
     if not (affirmative or endorsing or gives_a_measure or names_a_practice):
         return []
     # the parent asks about doing it (a plan, or a question that does not warn)
-    parent = analyze(PostInput(text=context.parent_text), PostContext(thread_title=context.thread_title), ruleset)
+    parent = _parent_analysis(context, ruleset, with_title=True)
     if not (parent.risky and parent.stance == "planning") and not (
         "?" in context.parent_text and parent.stance in ("planning", "neutral")
     ):
         return []
     # a question about a clinic's treatment ("what did the clinic use on you?") is answered
     # with what the clinic did
-    parent_reading = _read(context.parent_text, ruleset)
-    if any(state.signals.get("clinician", 0.0) > 0 for state in parent_reading.states):
+    parent_names_a_clinician = _shared(
+        (id(ruleset), "clinician", context.parent_text),
+        lambda: any(state.signals.get("clinician", 0.0) > 0 for state in _read(context.parent_text, ruleset).states),
+    )
+    if parent_names_a_clinician:
         return []
     for state in own:
         if state.stance is None:

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
-from forum_helper.analysis import Analysis, PostContext, PostInput, analyze
+from forum_helper.analysis import Analysis, PostContext, PostInput, analyze_many
 from forum_helper.core.broker import task_publish
 from forum_helper.intake.models import Post, PostVersion
 from forum_helper.screening.models import Finding
@@ -168,14 +168,16 @@ def _versions_screen(post_version_ids: list[int]) -> dict[int, Finding | None]:
 
     shadow = ruleset_shadow_for(version=ruleset.version)
     contexts = post_contexts_build(posts=[version.post for version in to_screen])
-    analyses, shadows = [], []
-    for version in to_screen:
-        post_input = PostInput(text=version.raw_text, author_role=version.post.author_role)
-        context = contexts[version.post_id]
-        analysis = analyze(post_input, context, ruleset.compiled)
-        analyses.append(analysis)
-        # Shadow rules are recorded on the finding; they never change what gets queued.
-        shadows.append(shadow_result_for(post_input, context, analysis, shadow=shadow))
+    inputs = [
+        (PostInput(text=version.raw_text, author_role=version.post.author_role), contexts[version.post_id])
+        for version in to_screen
+    ]
+    analyses = analyze_many(inputs, ruleset.compiled)  # replies of one thread share its readings
+    # Shadow rules are recorded on the finding; they never change what gets queued.
+    shadows = [
+        shadow_result_for(post_input, context, analysis, shadow=shadow)
+        for (post_input, context), analysis in zip(inputs, analyses)
+    ]
     references = references_for_analyses(analyses=analyses)
     findings = [
         _finding_build(version=version, ruleset=ruleset, analysis=analysis, shadow=shadow_outcome, references=refs)

@@ -36,3 +36,40 @@ def test_a_warning_reply_to_a_risky_parent_stays_a_warning(ruleset: CompiledRule
     parent = "Should I roll my scars with 1mm while on accutane?"
     result = analyze(PostInput("nah, wait till you're 6 months off, it heals weird"), PostContext(parent_text=parent), ruleset)
     assert (result.risky, result.stance) == (False, "warning")
+
+
+def test_analyze_many_gives_each_post_what_analyze_gives_it_and_reads_shared_thread_texts_once(
+    ruleset: CompiledRuleset, monkeypatch
+) -> None:
+    import json
+    from pathlib import Path
+
+    from forum_helper.analysis import analyze_many
+    from forum_helper.analysis import engine
+
+    corpus = Path(__file__).resolve().parents[2] / "fixtures" / "analysis" / "corpus" / "dev.jsonl"
+    records = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    opener = "Planning to dermastamp my vitiligo patches with 1mm, then NB-UVB at home straight after."
+    # Replies of one thread (the opener as title, parent and earlier post), then the corpus posts
+    # with their own contexts: shared texts must not leak from one post's reading into another's.
+    items = [
+        (PostInput(text, role), PostContext(thread_title="Home needling + UVB", parent_text=opener, thread_posts=(opener,)))
+        for text, role in [("yes do it weekly", "staff"), ("how long under the lamp after?", "member"),
+                           ("please don't, see a derm", "member"), ("Same here, 2 min each time.", "member")]
+    ] + [
+        (PostInput(r["text"], r.get("author_role", "unknown")),
+         PostContext(thread_title=r.get("thread_title", ""), parent_text=r.get("parent_text", "")))
+        for r in records
+    ]
+    one_by_one = [analyze(post, context, ruleset) for post, context in items]
+
+    reads: list[str] = []
+    real_read = engine._read
+    monkeypatch.setattr(engine, "_read", lambda text, *args, **kwargs: reads.append(text) or real_read(text, *args, **kwargs))
+    together = analyze_many(items, ruleset)
+    opener_reads_for_four_replies = reads.count(opener)
+    reads.clear()
+    analyze_many(items[:1], ruleset)
+
+    assert together == one_by_one
+    assert opener_reads_for_four_replies == reads.count(opener)  # not once more per reply
