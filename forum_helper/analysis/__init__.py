@@ -4,7 +4,7 @@ Entry points: compile_ruleset(rules, version) once, then analyze(post, context, 
 analyze_many(pairs, ruleset) for a batch whose posts share thread texts.
 """
 
-from forum_helper.analysis.engine import analyze, analyze_many
+from forum_helper.analysis.engine import analyze, analyze_many, shared_thread_readings
 from forum_helper.analysis.model import (
     AUTHOR_ROLES,
     CATEGORIES,
@@ -45,4 +45,5 @@ __all__ = [
     "compile_ruleset",
     "load_default_rules",
     "load_ruleset_document",
+    "shared_thread_readings",
 ]

@@ -26,7 +26,8 @@ How a post is read:
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Mapping, TypeVar
 
@@ -140,9 +141,11 @@ class _Reading:
         return found
 
 
-# Set by analyze_many: what the thread texts read as, shared by the posts of one call, so a
-# batch of replies in one thread reads its opener once, not once per reply.
+# Set by shared_thread_readings(): what thread texts read as (keyed by ruleset and text), so
+# a batch of replies in one thread reads its opener once, not once per reply. Bounded: a long
+# replay starts afresh now and then (its neighbours share threads, distant posts rarely do).
 _shared_readings: ContextVar[dict | None] = ContextVar("shared_readings", default=None)
+_SHARED_READINGS_MAX = 4096
 _T = TypeVar("_T")
 
 
@@ -151,17 +154,26 @@ def _shared(key: tuple, compute: Callable[[], _T]) -> _T:
     if memo is None:
         return compute()
     if key not in memo:
+        if len(memo) >= _SHARED_READINGS_MAX:
+            memo.clear()
         memo[key] = compute()
     return memo[key]
 
 
-def analyze_many(items: Iterable[tuple[PostInput, PostContext | None]], ruleset: CompiledRuleset) -> list[Analysis]:
-    """analyze() of each (post, context), in order; the thread texts they share are read once."""
+@contextmanager
+def shared_thread_readings() -> Iterator[None]:
+    """Inside, analyze() reads each thread text (title, parent, earlier post) once per ruleset."""
     token = _shared_readings.set({})
     try:
-        return [analyze(post, context, ruleset) for post, context in items]
+        yield
     finally:
         _shared_readings.reset(token)
+
+
+def analyze_many(items: Iterable[tuple[PostInput, PostContext | None]], ruleset: CompiledRuleset) -> list[Analysis]:
+    """analyze() of each (post, context), in order; the thread texts they share are read once."""
+    with shared_thread_readings():
+        return [analyze(post, context, ruleset) for post, context in items]
 
 
 def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRuleset) -> Analysis:

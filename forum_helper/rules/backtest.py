@@ -44,7 +44,9 @@ from typing import Any
 import re2
 from django.db.models import F, QuerySet
 
-from forum_helper.analysis import Analysis, CompiledRuleset, PostContext, PostInput, analyze, compile_ruleset
+from forum_helper.analysis import (
+    Analysis, CompiledRuleset, PostContext, PostInput, analyze, compile_ruleset, shared_thread_readings,
+)
 from forum_helper.analysis.engine import ANSWER_MAX_WORDS, DONE_TO_SKIN_CONCEPTS
 from forum_helper.analysis.ruleset import MATCHER_KINDS
 from forum_helper.core.exceptions import ApplicationError
@@ -694,35 +696,36 @@ def _replay(
     report = BacktestReport()
     rule_id = change.changed_id
     severity_only = change.strategy == Strategy.SEVERITY
-    for number, (pv_id, text, role, context) in enumerate(items, start=1):
-        post_input = PostInput(text=text, author_role=role)
-        before = analyze(post_input, context, change.baseline)
-        after = before if severity_only and not before.risky else analyze(post_input, context, change.proposed)
-        report.analysed += 1
-        if rule_id in before.rule_ids:
-            report.rule_hits_before += 1
-        if rule_id in after.rule_ids:
-            report.rule_hits_after += 1
-            report.hits_after.append(pv_id)
-        bucket = None
-        if after.risky and not before.risky:
-            report.newly_flagged += 1
-            bucket, shown = "newly_flagged", after
-        elif before.risky and not after.risky:
-            report.no_longer_flagged += 1
-            bucket, shown = "no_longer_flagged", before
-        elif before.severity != after.severity:
-            report.severity_changes[f"{before.severity}->{after.severity}"] += 1
-            # Highlight the changed rule where it fired: after an edit, or before a removal.
-            bucket, shown = "severity_changed", after if rule_id in after.rule_ids else before
-        elif rule_id in after.rule_ids and after.risky:
-            bucket, shown = "rule_hits", after
-        if bucket is not None:
-            report.flagged_ids[bucket].append(pv_id)
-            if len(report.samples[bucket]) < sample_limit:
-                report.samples[bucket].append(_sample(pv_id, text, shown, rule_id, before, after))
-        if number % 100 == 0:
-            analysed(100)
+    with shared_thread_readings():  # replies of one thread share its readings
+        for number, (pv_id, text, role, context) in enumerate(items, start=1):
+            post_input = PostInput(text=text, author_role=role)
+            before = analyze(post_input, context, change.baseline)
+            after = before if severity_only and not before.risky else analyze(post_input, context, change.proposed)
+            report.analysed += 1
+            if rule_id in before.rule_ids:
+                report.rule_hits_before += 1
+            if rule_id in after.rule_ids:
+                report.rule_hits_after += 1
+                report.hits_after.append(pv_id)
+            bucket = None
+            if after.risky and not before.risky:
+                report.newly_flagged += 1
+                bucket, shown = "newly_flagged", after
+            elif before.risky and not after.risky:
+                report.no_longer_flagged += 1
+                bucket, shown = "no_longer_flagged", before
+            elif before.severity != after.severity:
+                report.severity_changes[f"{before.severity}->{after.severity}"] += 1
+                # Highlight the changed rule where it fired: after an edit, or before a removal.
+                bucket, shown = "severity_changed", after if rule_id in after.rule_ids else before
+            elif rule_id in after.rule_ids and after.risky:
+                bucket, shown = "rule_hits", after
+            if bucket is not None:
+                report.flagged_ids[bucket].append(pv_id)
+                if len(report.samples[bucket]) < sample_limit:
+                    report.samples[bucket].append(_sample(pv_id, text, shown, rule_id, before, after))
+            if number % 100 == 0:
+                analysed(100)
     analysed(len(items) % 100)
     return report
 
