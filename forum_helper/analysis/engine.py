@@ -188,7 +188,13 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
     _resolve_context_dependent(reading, context_concepts)
     # During or soon after isotretinoin, a procedure the author books at a clinic is still the
     # risk ("finished roaccutane 2 weeks ago and booked a laser for Saturday").
-    isotretinoin_window = _ISOTRETINOIN_RECENT in reading.concepts(include_quoted=False)
+    own_concepts = reading.concepts(include_quoted=False)
+    if _ISOTRETINOIN_DEFERRED in own_concepts:
+        # "I'm on isotretinoin until June, so I'm waiting until December": the author times the
+        # procedure past the window, so the drug no longer places it inside the window.
+        for state in reading.states:
+            state.concept_hits = [hit for hit in state.concept_hits if hit.concept != _ISOTRETINOIN_RECENT]
+    isotretinoin_window = _ISOTRETINOIN_RECENT in own_concepts and _ISOTRETINOIN_DEFERRED not in own_concepts
     for state in reading.states:
         _decide_sentence_stance(state, isotretinoin_window=isotretinoin_window)
     _apply_disavowal(reading.states)
@@ -708,16 +714,19 @@ def _decide_sentence_stance(state: _SentenceState, *, isotretinoin_window: bool 
         clinic = 0.0
     if (
         isotretinoin_window
-        and signals.get("planning", 0.0) > 0
         and signals.get("reporting_past", 0.0) <= 0
         and signals.get("warning", 0.0) <= 0
-        and not state.sentence.is_question
         and not any(hit.matcher.rule_id in _NAMED_CLINICIAN_RULES for hit in state.signal_hits)
-        and _ISOTRETINOIN_RECENT in state.live_concepts()
         and _ISOTRETINOIN_PROCEDURES & state.live_concepts()
+        and (
+            (signals.get("planning", 0.0) > 0 and not state.sentence.is_question)
+            or any(hit.matcher.rule_id in _SALON_RULES for hit in state.signal_hits)
+        )
     ):
-        # a procedure booked inside the isotretinoin window, in the same breath as the drug,
-        # is the risk wherever it is done; a question about a clinic's timing stays a question
+        # a procedure the author books or asks to have done while the post places them inside
+        # the isotretinoin window ("I'm on Roaccutane... the salon offered me a wax", "month 3
+        # of isotretinoin. Can I get them waxed at the salon?") is the risk wherever it is
+        # done; a question to or about a named doctor's timing stays the doctor's call
         clinic = 0.0
     clinic_score = 0.0 if state.clinic_elsewhere else clinic
     has_concept = any(not hit.negated for hit in state.concept_hits)
@@ -773,10 +782,13 @@ def _decide_sentence_stance(state: _SentenceState, *, isotretinoin_window: bool 
 
 _BORROW_MIN_STRENGTH = 0.8
 _ISOTRETINOIN_RECENT = "isotretinoin_recent"
+_ISOTRETINOIN_DEFERRED = "iso_deferred"
 _ISOTRETINOIN_PROCEDURES = frozenset({"procedure", "needling", "ablation"})
 # cues that name a clinician ("my derm said", "with my dermatologist"): a procedure they
 # cleared after isotretinoin is theirs to time, unlike one booked at a kiosk
 _NAMED_CLINICIAN_RULES = frozenset({"clinician.mention", "clinician.performed"})
+# a salon or beautician is not a clinician: what they offer during the window is still the risk
+_SALON_RULES = frozenset({"clinician.salon"})
 DONE_TO_SKIN_CONCEPTS = frozenset({"procedure", "uv_light", "wound_state"})
 _WEAK_WARNING_STRENGTH = 1.0  # below this a "warning" is only an outcome word ("scarring")
 _WEAK_PLAN_CUE = 1.0  # a plain purchase ("ordered") or only a question's form
