@@ -195,8 +195,11 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
         for state in reading.states:
             state.concept_hits = [hit for hit in state.concept_hits if hit.concept != _ISOTRETINOIN_RECENT]
     isotretinoin_window = _ISOTRETINOIN_RECENT in own_concepts and _ISOTRETINOIN_DEFERRED not in own_concepts
+    # "My esthetician suggested dermaplaning while I'm on Accutane. I said no thanks.": what a
+    # beauty venue offered counts only if the author did not turn it down.
+    venue_offer_stands = _PROCEDURE_DECLINED not in own_concepts
     for state in reading.states:
-        _decide_sentence_stance(state, isotretinoin_window=isotretinoin_window)
+        _decide_sentence_stance(state, isotretinoin_window=isotretinoin_window, venue_offer_stands=venue_offer_stands)
     _apply_disavowal(reading.states)
     _apply_cautionary_tale(reading.states)
     _apply_ended_practice(reading.states)
@@ -705,7 +708,9 @@ def _resolve_context_dependent(reading: _Reading, context_concepts: set[str]) ->
 # --- stance --------------------------------------------------------------------------------
 
 
-def _decide_sentence_stance(state: _SentenceState, *, isotretinoin_window: bool = False) -> None:
+def _decide_sentence_stance(
+    state: _SentenceState, *, isotretinoin_window: bool = False, venue_offer_stands: bool = True
+) -> None:
     signals = state.signals
     if not signals and not state.concept_hits:
         return
@@ -716,11 +721,14 @@ def _decide_sentence_stance(state: _SentenceState, *, isotretinoin_window: bool 
         isotretinoin_window
         and signals.get("reporting_past", 0.0) <= 0
         and signals.get("warning", 0.0) <= 0
-        and not any(hit.matcher.rule_id in _NAMED_CLINICIAN_RULES for hit in state.signal_hits)
         and _ISOTRETINOIN_PROCEDURES & state.live_concepts()
         and (
-            (signals.get("planning", 0.0) > 0 and not state.sentence.is_question)
-            or any(hit.matcher.rule_id in _SALON_RULES for hit in state.signal_hits)
+            (venue_offer_stands and _BEAUTY_VENUE in state.live_concepts())
+            or (
+                signals.get("planning", 0.0) > 0
+                and not state.sentence.is_question
+                and not any(hit.matcher.rule_id in _NAMED_CLINICIAN_RULES for hit in state.signal_hits)
+            )
         )
     ):
         # a procedure the author books or asks to have done while the post places them inside
@@ -788,7 +796,8 @@ _ISOTRETINOIN_PROCEDURES = frozenset({"procedure", "needling", "ablation"})
 # cleared after isotretinoin is theirs to time, unlike one booked at a kiosk
 _NAMED_CLINICIAN_RULES = frozenset({"clinician.mention", "clinician.performed"})
 # a salon or beautician is not a clinician: what they offer during the window is still the risk
-_SALON_RULES = frozenset({"clinician.salon"})
+_BEAUTY_VENUE = "beauty_venue"
+_PROCEDURE_DECLINED = "procedure_declined"
 DONE_TO_SKIN_CONCEPTS = frozenset({"procedure", "uv_light", "wound_state"})
 _WEAK_WARNING_STRENGTH = 1.0  # below this a "warning" is only an outcome word ("scarring")
 _WEAK_PLAN_CUE = 1.0  # a plain purchase ("ordered") or only a question's form
