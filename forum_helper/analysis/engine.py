@@ -189,11 +189,18 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
     # During or soon after isotretinoin, a procedure the author books at a clinic is still the
     # risk ("finished roaccutane 2 weeks ago and booked a laser for Saturday").
     own_concepts = reading.concepts(include_quoted=False)
+    if _ISOTRETINOIN_WEIGHS_WAITING in own_concepts and not any(
+        state.signals.get("planning", 0.0) >= _STATED_PLAN_STRENGTH for state in reading.states if not state.quoted
+    ):
+        # "Can I get my brows waxed yet or should I wait?" asks whether to wait; with "I want
+        # to get it waxed this Friday, or should I wait?" the stated plan still stands.
+        own_concepts.add(_ISOTRETINOIN_DEFERRED)
     if _ISOTRETINOIN_DEFERRED in own_concepts:
         # "I'm on isotretinoin until June, so I'm waiting until December": the author times the
         # procedure past the window, so the drug no longer places it inside the window.
         for state in reading.states:
             state.concept_hits = [hit for hit in state.concept_hits if hit.concept != _ISOTRETINOIN_RECENT]
+        context_concepts.discard(_ISOTRETINOIN_RECENT)
     isotretinoin_window = _ISOTRETINOIN_RECENT in own_concepts and _ISOTRETINOIN_DEFERRED not in own_concepts
     # "My esthetician suggested dermaplaning while I'm on Accutane. I said no thanks.": what a
     # beauty venue offered counts only if the author did not turn it down.
@@ -791,6 +798,7 @@ def _decide_sentence_stance(
 _BORROW_MIN_STRENGTH = 0.8
 _ISOTRETINOIN_RECENT = "isotretinoin_recent"
 _ISOTRETINOIN_DEFERRED = "iso_deferred"
+_ISOTRETINOIN_WEIGHS_WAITING = "iso_weighs_waiting"
 _ISOTRETINOIN_PROCEDURES = frozenset({"procedure", "needling", "ablation"})
 # cues that name a clinician ("my derm said", "with my dermatologist"): a procedure they
 # cleared after isotretinoin is theirs to time, unlike one booked at a kiosk
