@@ -820,6 +820,9 @@ _CLINIC_MIN_STRENGTH = 1.5
 _CLINIC_DONE_CONCEPTS = frozenset(
     {"needling", "ablation", "procedure", "cell_transfer", "graft_generic", "tattoo", "uv_home_device", "wound_state"}
 )
+_INJURY_CONCEPTS = frozenset({"needling", "ablation", "procedure"})
+# what a follow-up question about a clinic's procedure names: the procedure, its wound, its aftercare drug
+_FOLLOW_UP_CONCEPTS = _CLINIC_DONE_CONCEPTS | {"drug"}
 # Concepts that name the practice itself; a sentence holding one is not just pointing back.
 _POINTING_CONCEPTS = frozenset({"drug", "uv_light", "occlusion", "nonsterile", "procedure", "wound_state"})
 _CONTINUATION_STARTS = (b"then ", b"and ", b"after that", b"afterwards", b"also ", b"plus ", b"followed by", b"+ ")
@@ -1173,6 +1176,18 @@ def _classify_concepts(
     post_warns = any(
         state.stance == "warning" and not state.quoted and state.strength >= _DIRECT_WARNING_STRENGTH for state in states
     )
+    # "My derm did a TCA peel last week. Can I restart my hydroquinone yet?": when a clinician
+    # performs the post's injury and the author never says they will do anything themselves,
+    # a follow-up question asks about the clinic's procedure and its aftercare.
+    clinic_injury = (
+        not any(state.signals.get("home", 0) > 0 and not _disavows(state) for state in states)
+        and not any(
+            # "derm quoted $3000. Want to do a phenol peel myself": a stated plan of one's own
+            not state.clinic and state.signals.get("planning", 0.0) >= _STATED_PLAN_STRENGTH
+            for state in states
+        )
+        and any(state.clinic and not state.quoted and _INJURY_CONCEPTS & state.live_concepts() for state in states)
+    )
     for index, state in enumerate(states):
         if post_warns and (_describes_a_thing(state, data) or _echoes_a_question(state)):
             # "a roller that's been used for 8 months is a bacteria brush. stop using it": in
@@ -1190,6 +1205,14 @@ def _classify_concepts(
         contrasts, clinic_cues = _clinic_contrast(state, data) if state.clinic else ([], [])
         risky_sentence = state.stance in RISKY_STANCES or (index in endorsed_by_next and (not state.clinic or bool(contrasts)))
         ended = state.stance == "reporting_past" and state.signals.get("reporting_past", 0.0) >= _ENDED_PRACTICE_WEIGHT
+        follow_up_question = (
+            state.sentence.is_question
+            and not state.clinic
+            and not state.quoted
+            and state.signals.get("planning", 0.0) <= _WEAK_PLAN_CUE
+            # "which dermastamp should I buy?": a device of one's own is not the clinic's
+            and not any(hit.matcher.category and not hit.matcher.setting_ambiguous for hit in state.concept_hits)
+        )
         for hit in state.concept_hits:
             if hit.negated or not hit.concept or (ended and hit.matcher.category):
                 continue
@@ -1197,8 +1220,10 @@ def _classify_concepts(
             in_clinic_clause = state.clinic and (
                 not contrasts or not clinic_cues or any(same_clause(contrasts, cue, hit.start) for cue in clinic_cues)
             )
-            done_by_clinician = (in_clinic_clause and hit.concept in _CLINIC_DONE_CONCEPTS) or (
-                setting_is_clinic and hit.matcher.setting_ambiguous
+            done_by_clinician = (
+                (in_clinic_clause and hit.concept in _CLINIC_DONE_CONCEPTS)
+                or (setting_is_clinic and hit.matcher.setting_ambiguous)
+                or (clinic_injury and follow_up_question and hit.concept in _FOLLOW_UP_CONCEPTS)
             )
             if not done_by_clinician:
                 direct_supporting.setdefault(hit.concept, []).append(hit)
