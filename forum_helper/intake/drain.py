@@ -183,7 +183,7 @@ def _delivery_store(
                 source=source, external_id=content.external_id, title=content.title, url=content.url,
                 created_at=content.created_at,
             )
-        lookup.threads[(source.pk, thread.external_id)] = thread
+        lookup.thread_stored(thread)
         _processed(delivery, outcome=Delivery.Outcome.ACCEPTED)
         return
     result = post_ingest(source=source, incoming=content, lookup=lookup)  # one savepoint per attempt

@@ -44,17 +44,21 @@ class IngestBatchLookup:
 
     def stored(self, source: ForumSource, incoming: IncomingPost, thread: Thread) -> None:
         self.absent_posts.discard((source.pk, incoming.post_external_id))
-        self.threads[(source.pk, incoming.thread_external_id)] = thread
+        self.thread_stored(thread)
+
+    def thread_stored(self, thread: Thread) -> None:
+        self.threads[(thread.source_id, thread.external_id)] = thread
 
 
 def ingest_batch_lookup(*, items: list[tuple[ForumSource, IncomingPost]]) -> IngestBatchLookup:
     """Two queries for a batch: which of its posts exist, and its threads."""
+    if not items:
+        return IngestBatchLookup(absent_posts=set(), threads={})
     post_keys = {(source.pk, incoming.post_external_id) for source, incoming in items}
     thread_keys = {(source.pk, incoming.thread_external_id) for source, incoming in items}
-    present = set(Post.objects.filter(_keys_match(post_keys)).values_list("source_id", "external_id")) if items else set()
+    present = set(Post.objects.filter(_keys_match(post_keys)).values_list("source_id", "external_id"))
     threads: dict[tuple[int, str], Thread | None] = dict.fromkeys(thread_keys)
-    if items:
-        threads.update(((t.source_id, t.external_id), t) for t in Thread.objects.filter(_keys_match(thread_keys)))
+    threads.update(((t.source_id, t.external_id), t) for t in Thread.objects.filter(_keys_match(thread_keys)))
     return IngestBatchLookup(absent_posts=post_keys - present, threads=threads)
 
 
