@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from forum_helper.core.fields import JSONField
+
 
 class AuditLog(models.Model):
     """One row per moderator, admin or system change, written in the change's transaction."""
@@ -9,8 +11,8 @@ class AuditLog(models.Model):
     action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=64)
     target_id = models.CharField(max_length=64)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
+    before = JSONField(null=True, blank=True)
+    after = JSONField(null=True, blank=True)
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from forum_helper.core.fields import JSONField
 from forum_helper.intake.models import Post
 from forum_helper.screening.models import Finding
 
@@ -34,7 +35,7 @@ class QueueItem(models.Model):
     priority = models.IntegerField(default=0)
     severity = models.CharField(max_length=8, choices=Finding.Severity.choices)
     is_staff_author = models.BooleanField(default=False)
-    categories = models.JSONField(default=list, blank=True)  # a low/context item may have none
+    categories = JSONField(default=list, blank=True)  # a low/context item may have none
     # ",home_needling,uv_combination,": lets every database filter by one category.
     category_keys = models.CharField(max_length=500, blank=True, default="")
     claimed_by = models.ForeignKey(

@@ -1,5 +1,7 @@
 from django.db import models
 
+from forum_helper.core.fields import JSONField
+
 from forum_helper.intake.models import PostVersion
 
 
@@ -17,18 +19,18 @@ class Finding(models.Model):
     risky = models.BooleanField()
     severity = models.CharField(max_length=8, choices=Severity.choices)
     stance = models.CharField(max_length=16)
-    categories = models.JSONField(default=list)
-    modifiers = models.JSONField(default=list)
-    evidence = models.JSONField(default=list)  # [{"start", "end", "text", "category", "rule"}]
+    categories = JSONField(default=list)
+    modifiers = JSONField(default=list)
+    evidence = JSONField(default=list)  # [{"start", "end", "text", "category", "rule"}]
     explanation = models.TextField(blank=True)
-    rule_ids = models.JSONField(default=list)
+    rule_ids = JSONField(default=list)
     # rule id -> revision id of the rule that fired, as the rules app numbers them.
-    rule_revisions = models.JSONField(default=dict)
-    measures = models.JSONField(default=dict)
+    rule_revisions = JSONField(default=dict)
+    measures = JSONField(default=dict)
     # What shadow rules would have changed, recorded without queueing anything.
-    shadow_rule_ids = models.JSONField(default=list)
-    shadow_result = models.JSONField(null=True, blank=True)
-    references = models.JSONField(default=list)
+    shadow_rule_ids = JSONField(default=list)
+    shadow_result = JSONField(null=True, blank=True)
+    references = JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
