@@ -2,8 +2,9 @@
 
 A webhook request only verifies, validates and stores the delivery (one INSERT) and answers
 202; this runs in a Celery worker. Deliveries are claimed in batches with FOR UPDATE SKIP
-LOCKED, so workers share the queue, and processed in one transaction per batch with a
-savepoint per delivery; a worker killed mid-way leaves its batch queued for the next drain.
+LOCKED, so workers share the queue, and processed in one transaction per batch: consecutive
+new posts in one savepoint (bulk INSERTs), anything else in a savepoint per delivery; a worker
+killed mid-way leaves its batch queued for the next drain.
 The versions a batch stores are screened by one task, published after its commit.
 """
 import logging
@@ -16,7 +17,9 @@ from forum_helper.core.broker import broker_back_off, broker_is_backing_off, tas
 from forum_helper.core.exceptions import ApplicationError
 from forum_helper.intake import payloads
 from forum_helper.intake.models import Delivery
-from forum_helper.intake.services import IngestBatchLookup, ingest_batch_lookup, post_ingest, thread_upsert
+from forum_helper.intake.services import (
+    IngestBatchLookup, NewPostRun, ingest_batch_lookup, new_posts_ingest, post_ingest, thread_upsert,
+)
 from forum_helper.intake.types import IncomingPost
 from forum_helper.screening.services import screening_batched, screening_publish_batch
 
@@ -112,20 +115,65 @@ def _deliveries_process_batch(*, outcome: str, size: int) -> int:
         lookup = ingest_batch_lookup(
             items=[(delivery.source, content) for delivery, content in zip(deliveries, contents) if isinstance(content, IncomingPost)]
         )
-        for delivery, content in zip(deliveries, contents):
-            if content is None:
-                continue  # rejected or failed while being read
-            try:
-                _delivery_store(delivery, content, lookup)  # its writes sit in a savepoint: a failing delivery undoes only its own
-            except (IntegrityError, DataError) as error:
-                _delivery_failed(delivery, error)  # this delivery's data, not the database: skip it
-            except DatabaseError:
-                raise  # the connection or transaction is lost: the batch stays queued, the task retries
-            except Exception as error:
-                _delivery_failed(delivery, error)
+        _deliveries_store(deliveries, contents, lookup)
         _deliveries_save(deliveries)
     screening_publish_batch(post_version_ids=stored_version_ids)  # committed; a missed publish is left to the sweep
     return len(deliveries)
+
+
+def _deliveries_store(
+    deliveries: list[Delivery], contents: list[IncomingPost | payloads.ThreadUpdate | None], lookup: IngestBatchLookup
+) -> None:
+    """Store the batch in order: consecutive new posts together (a run), anything else alone."""
+    run, run_deliveries = NewPostRun(), []
+    bulk = connection.features.can_return_rows_from_bulk_insert  # the run needs the new rows' ids
+
+    def run_flush() -> None:
+        nonlocal run, run_deliveries
+        if run.items:
+            _run_store(run, run_deliveries, lookup)
+        run, run_deliveries = NewPostRun(), []
+
+    for delivery, content in zip(deliveries, contents):
+        if content is None:
+            continue  # rejected or failed while being read
+        if bulk and isinstance(content, IncomingPost):
+            if not run.admits(delivery.source, content, lookup):
+                run_flush()  # what it depends on is stored first, as one at a time would
+            if run.admits(delivery.source, content, lookup):
+                run.add(delivery.source, content)
+                run_deliveries.append(delivery)
+                continue
+        run_flush()
+        _delivery_store_alone(delivery, content, lookup)
+    run_flush()
+
+
+def _run_store(run: NewPostRun, deliveries: list[Delivery], lookup: IngestBatchLookup) -> None:
+    try:
+        versions = new_posts_ingest(run=run, lookup=lookup)
+    except (IntegrityError, DataError):
+        # A concurrent delivery stored one of them, or one's data is refused: one at a time
+        # finds which (each in its own savepoint), as if there had been no run.
+        lookup.threads_forget({(source.pk, incoming.thread_external_id) for source, incoming in run.items})
+        for delivery, (_source, incoming) in zip(deliveries, run.items):
+            _delivery_store_alone(delivery, incoming, lookup)
+        return
+    for delivery, version in zip(deliveries, versions):
+        _processed(delivery, outcome=Delivery.Outcome.ACCEPTED, post_version_id=version.pk)
+
+
+def _delivery_store_alone(
+    delivery: Delivery, content: IncomingPost | payloads.ThreadUpdate, lookup: IngestBatchLookup
+) -> None:
+    try:
+        _delivery_store(delivery, content, lookup)  # its writes sit in a savepoint: a failing delivery undoes only its own
+    except (IntegrityError, DataError) as error:
+        _delivery_failed(delivery, error)  # this delivery's data, not the database: skip it
+    except DatabaseError:
+        raise  # the connection or transaction is lost: the batch stays queued, the task retries
+    except Exception as error:
+        _delivery_failed(delivery, error)
 
 
 def _deliveries_save(deliveries: list[Delivery]) -> None:

@@ -364,15 +364,16 @@ def test_a_delivery_the_database_refuses_is_failed_alone_and_the_rest_of_its_bat
     for name in names:
         body = fixture_bytes("discourse", name)
         client.post(URL, data=body, content_type="application/json", headers=discourse_headers(body, "post_created"))
-    real_ingest = services._post_ingest
+    refused_text = fixture_json("discourse", "post_created__opener.json")["post"]["raw"]
+    real_sha256 = services.text_sha256
 
-    def refuse_the_first_post(**kwargs):
-        result = real_ingest(**kwargs)  # writes (the post and its thread), then the database refuses
-        if kwargs["incoming"].post_external_id == "1201":
+    def refuse_the_first_post(text: str) -> str:
+        # Reached after the post (and its thread) is written, alone or with the batch's other new posts.
+        if text == refused_text:
             raise DataError("value too long for type character varying(255)")
-        return result
+        return real_sha256(text)
 
-    monkeypatch.setattr(services, "_post_ingest", refuse_the_first_post)
+    monkeypatch.setattr(services, "text_sha256", refuse_the_first_post)
     assert intake_drain() == 3
 
     outcomes = dict(Delivery.objects.values_list("pk", "outcome"))
