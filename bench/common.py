@@ -123,12 +123,13 @@ def start_redis(group: Processes) -> str:
     return f"redis://127.0.0.1:{port}/0"
 
 
-def start_gunicorn(group: Processes, env: dict[str, str], *, workers: int = 2) -> int:
+def start_gunicorn(group: Processes, env: dict[str, str], *, workers: int = 2,
+                   app: str = "forum_helper.config.wsgi:application", log_name: str = "gunicorn.log") -> int:
     port = free_port()
     process = group.start(
-        [PYTHON, "-m", "gunicorn", "forum_helper.config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        [PYTHON, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--worker-class", "sync", "--timeout", "60", "--backlog", "2048"],
-        env=env, log_name="gunicorn.log",
+        env=env, log_name=log_name,
     )
     wait_for_port(port, timeout=60, process=process)
     return port
