@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
@@ -55,9 +55,12 @@ class PassageRef:
     pinned: bool
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        data["dois"] = list(self.dois)
-        return data
+        # By hand: dataclasses.asdict deep-copies field by field, about 1 ms of every screened post.
+        return {
+            "category": self.category, "passage_id": self.passage_id, "document_id": self.document_id,
+            "document_title": self.document_title, "heading": self.heading, "excerpt": self.excerpt, "url": self.url,
+            "library_url": self.library_url, "dois": list(self.dois), "pinned": self.pinned,
+        }
 
 
 def document_list() -> QuerySet[Document]:

@@ -132,3 +132,11 @@ def test_once_the_library_is_known_a_new_wording_costs_one_search_and_the_same_w
 
     assert first["uv_combination"][0].pinned and other["uv_combination"][0].pinned
     assert same_words == other
+
+
+def test_a_reference_as_json_carries_every_field_of_the_passage_ref() -> None:
+    from dataclasses import asdict
+
+    refs = passages_for_finding(categories=["uv_combination", "koebner_risk"])
+    for ref in refs["uv_combination"] + refs["koebner_risk"]:
+        assert ref.to_dict() == {**asdict(ref), "dois": list(ref.dois)}
