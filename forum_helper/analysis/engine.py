@@ -205,8 +205,18 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
     # "My esthetician suggested dermaplaning while I'm on Accutane. I said no thanks.": what a
     # beauty venue offered counts only if the author did not turn it down.
     venue_offer_stands = _PROCEDURE_DECLINED not in own_concepts
+    previous_procedure = False
     for state in reading.states:
-        _decide_sentence_stance(state, isotretinoin_window=isotretinoin_window, venue_offer_stands=venue_offer_stands)
+        # "my beautician offered laser ... Booked it for next week": in the window, a sentence
+        # naming nothing that follows the procedure's sentence books that procedure
+        follows_procedure = isotretinoin_window and previous_procedure and not state.concept_hits
+        _decide_sentence_stance(
+            state,
+            isotretinoin_window=isotretinoin_window,
+            venue_offer_stands=venue_offer_stands,
+            follows_procedure=follows_procedure,
+        )
+        previous_procedure = bool(_ISOTRETINOIN_PROCEDURES & state.live_concepts())
     _apply_disavowal(reading.states)
     _apply_cautionary_tale(reading.states)
     _apply_ended_practice(reading.states)
@@ -651,8 +661,13 @@ def _answer_to_plan_hits(
         return []
     endorsing = any(state.stance in RISKY_STANCES for state in own)
     gives_a_measure = any(hit.matcher.measure is not None for hit in concept_hits)
-    # "tret right after rolling. every time." under "what do you put on after you roll?"
-    names_a_practice = any(hit.matcher.category for hit in concept_hits)
+    # "tret right after rolling. every time." under "what do you put on after you roll?"; "Vit C
+    # serum right away" under "just rolled 1mm, what do I put on?" names what goes on the wound
+    # and when (a drug alone, "the box says not on broken skin", is no such answer)
+    named = {hit.concept for hit in concept_hits}
+    names_a_practice = any(hit.matcher.category for hit in concept_hits) or (
+        "wound_state" in named and bool(named & _WOUND_PARTNERS)
+    )
     if not (affirmative or endorsing or gives_a_measure or names_a_practice):
         return []
     # the parent asks about doing it (a plan, or a question that does not warn)
@@ -663,9 +678,10 @@ def _answer_to_plan_hits(
         return []
     # a question about a clinic's treatment ("what did the clinic use on you?") is answered
     # with what the clinic did
+    # ("Derms use 70-100% for CROSS, what should I buy for home?" asks about doing it at home)
     parent_names_a_clinician = _shared(
         (id(ruleset), "clinician", context.parent_text),
-        lambda: any(state.signals.get("clinician", 0.0) > 0 for state in _read(context.parent_text, ruleset).states),
+        lambda: _names_a_clinician_not_home(_read(context.parent_text, ruleset).states),
     )
     if parent_names_a_clinician:
         return []
@@ -675,7 +691,14 @@ def _answer_to_plan_hits(
     return concept_hits
 
 
+def _names_a_clinician_not_home(states: list[_SentenceState]) -> bool:
+    return any(state.signals.get("clinician", 0.0) > 0 for state in states) and not any(
+        state.signals.get("home", 0.0) > 0 for state in states
+    )
+
+
 _PICK_MAX_WORDS = 4
+_WOUND_PARTNERS = frozenset({"drug", "occlusion", "uv_light"})
 
 
 def _picks_an_alternative(opening: bytes, parent_text: str) -> bool:
@@ -716,7 +739,11 @@ def _resolve_context_dependent(reading: _Reading, context_concepts: set[str]) ->
 
 
 def _decide_sentence_stance(
-    state: _SentenceState, *, isotretinoin_window: bool = False, venue_offer_stands: bool = True
+    state: _SentenceState,
+    *,
+    isotretinoin_window: bool = False,
+    venue_offer_stands: bool = True,
+    follows_procedure: bool = False,
 ) -> None:
     signals = state.signals
     if not signals and not state.concept_hits:
@@ -728,7 +755,7 @@ def _decide_sentence_stance(
         isotretinoin_window
         and signals.get("reporting_past", 0.0) <= 0
         and signals.get("warning", 0.0) <= 0
-        and _ISOTRETINOIN_PROCEDURES & state.live_concepts()
+        and (_ISOTRETINOIN_PROCEDURES & state.live_concepts() or follows_procedure)
         and (
             (venue_offer_stands and _BEAUTY_VENUE in state.live_concepts())
             or (
@@ -1112,6 +1139,8 @@ _ConceptHits = dict[str, list[_Hit]]
 
 _ANAPHORS = (
     b" it ", b" it.", b" it?", b" it,", b" them ", b" them.", b" them?", b" this ", b" that ", b" one ",
+    # "Everyone should be doing this." / "I do that!"
+    b" this.", b" this!", b" this?", b" this,", b" that.", b" that!", b" that?",
     # "Home NB-UVB after my own fractional ... doing both next week"
     b" both ", b" both.", b" both?", b" both,", b" both!",
     # a definite noun for the thing named before: "I've got a microdermabrasion wand ... I want
@@ -1157,7 +1186,11 @@ def _classify_concepts(
             # naming only a status on the way ("Started accutane 3 weeks ago") is included
             for back in (index - 1, index - 2):
                 if back >= 0 and states[back].concept_hits:
-                    if states[back].stance != "warning" and not _someone_elses(states[back]):
+                    if (
+                        states[back].stance != "warning"
+                        and not _someone_elses(states[back])
+                        and not (state.stance == "reporting_ongoing" and _dated_one_off(states[back]))
+                    ):
                         endorsed_by_next.add(back)
                     if any(
                         not hit.negated and (hit.matcher.category or hit.concept in _POINTING_CONCEPTS)
@@ -1242,6 +1275,12 @@ def _someone_elses(state: _SentenceState) -> bool:
     """A sentence read as neutral by its own cues (someone else's plan, a hypothetical), not
     by a clinic: a later "is it safe to do at home?" does not make it the author's."""
     return state.stance == "neutral" and not state.clinic and state.strength >= _OWN_NEUTRAL_STRENGTH
+
+
+def _dated_one_off(state: _SentenceState) -> bool:
+    """"did a 0.5mm roll once on my forehead": a past one-off; what the next sentence reports
+    ("Dark dots everywhere it pressed, for 6 months") is its outcome, not the practice going on."""
+    return state.stance == "reporting_past" and state.signals.get("reporting_past", 0.0) >= _DATED_PAST_WEIGHT
 
 
 def _disavows(state: _SentenceState) -> bool:
