@@ -138,21 +138,14 @@ def new_posts_ingest(*, run: NewPostRun, lookup: IngestBatchLookup) -> list[Post
         parents = _run_parents(run=run, threads=threads)
         posts = []
         for source, incoming in run.items:
-            thread = threads[(source.pk, incoming.thread_external_id)]
-            posts.append(Post(
-                source=source, external_id=incoming.post_external_id, thread=thread,
-                current_version=incoming.version if incoming.version is not None else 1,
-                author_name=incoming.author_name, author_external_id=incoming.author_external_id,
-                author_role=incoming.author_role, author_title=incoming.author_title,
-                trust_level=incoming.trust_level, position=incoming.position,
-                reply_to_position=incoming.reply_to_position, created_at=incoming.created_at,
-                edited_at=incoming.edited_at, parent_id=parents.get((source.pk, incoming.post_external_id)),
-            ))
+            post = Post(source=source, external_id=incoming.post_external_id)
+            _post_fields_set(post=post, thread=threads[(source.pk, incoming.thread_external_id)], incoming=incoming,
+                             version_number=incoming.version if incoming.version is not None else 1,
+                             parent_id=parents.get((source.pk, incoming.post_external_id)))
+            posts.append(post)
         Post.objects.bulk_create(posts)
         versions = PostVersion.objects.bulk_create([
-            PostVersion(post=post, version=post.current_version, raw_text=incoming.raw_text, html=incoming.html,
-                        edited_at=incoming.edited_at, edit_reason=incoming.edit_reason,
-                        text_sha256=text_sha256(incoming.raw_text))
+            _post_version_build(post=post, incoming=incoming, version_number=post.current_version)
             for post, (_source, incoming) in zip(posts, run.items)
         ])
     for (source, incoming), post, version in zip(run.items, posts, versions):
@@ -246,7 +239,8 @@ def _post_ingest(
         # IntegrityError and the caller retries, then finding this row).
         version_number = incoming.version if incoming.version is not None else 1
         post = Post(source=source, external_id=incoming.post_external_id)
-        _post_fields_set(post=post, thread=thread, incoming=incoming, version_number=version_number)
+        _post_fields_set(post=post, thread=thread, incoming=incoming, version_number=version_number,
+                         parent_id=_parent_find(source_id=source.pk, post_pk=None, thread=thread, incoming=incoming))
         post.save(force_insert=True)
         post_version = _post_version_create(post=post, incoming=incoming, version_number=version_number)
         screening_enqueue(post_version_id=post_version.pk)
@@ -267,7 +261,8 @@ def _post_ingest(
 
     post_version = _post_version_create(post=post, incoming=incoming, version_number=version_number)
     if version_number >= post.current_version:
-        _post_fields_set(post=post, thread=thread, incoming=incoming, version_number=version_number)
+        _post_fields_set(post=post, thread=thread, incoming=incoming, version_number=version_number,
+                         parent_id=_parent_find(source_id=source.pk, post_pk=post.pk, thread=thread, incoming=incoming))
         post.save(update_fields=_POST_UPDATE_FIELDS)
         # Only the latest version is screened; an older version arriving late is kept, not screened.
         screening_enqueue(post_version_id=post_version.pk)
@@ -300,7 +295,13 @@ def _thread_title_update(*, thread: Thread, title: str) -> None:
 
 
 def _post_version_create(*, post: Post, incoming: IncomingPost, version_number: int) -> PostVersion:
-    post_version = PostVersion(
+    post_version = _post_version_build(post=post, incoming=incoming, version_number=version_number)
+    post_version.save(force_insert=True)
+    return post_version
+
+
+def _post_version_build(*, post: Post, incoming: IncomingPost, version_number: int) -> PostVersion:
+    return PostVersion(
         post=post,
         version=version_number,
         raw_text=incoming.raw_text,
@@ -309,11 +310,11 @@ def _post_version_create(*, post: Post, incoming: IncomingPost, version_number: 
         edit_reason=incoming.edit_reason,
         text_sha256=text_sha256(incoming.raw_text),
     )
-    post_version.save(force_insert=True)
-    return post_version
 
 
-def _post_fields_set(*, post: Post, thread: Thread, incoming: IncomingPost, version_number: int) -> None:
+def _post_fields_set(
+    *, post: Post, thread: Thread, incoming: IncomingPost, version_number: int, parent_id: int | None
+) -> None:
     post.thread = thread
     post.current_version = version_number
     post.author_name = incoming.author_name
@@ -325,18 +326,20 @@ def _post_fields_set(*, post: Post, thread: Thread, incoming: IncomingPost, vers
     post.reply_to_position = incoming.reply_to_position
     post.created_at = post.created_at or incoming.created_at
     post.edited_at = incoming.edited_at
-    post.parent = _parent_find(source_id=post.source_id, post_pk=post.pk, thread=thread, incoming=incoming)
+    post.parent_id = parent_id
 
 
-def _parent_find(*, source_id: int, post_pk: int | None, thread: Thread, incoming: IncomingPost) -> Post | None:
+def _parent_find(*, source_id: int, post_pk: int | None, thread: Thread, incoming: IncomingPost) -> int | None:
     if not incoming.parent_external_id and not incoming.reply_to_position:
         return None
     parents = Post.objects.filter(source_id=source_id, thread=thread)
     if post_pk is not None:
         parents = parents.exclude(pk=post_pk)
     if incoming.parent_external_id:
-        return parents.filter(external_id=incoming.parent_external_id).first()
-    return parents.filter(position=incoming.reply_to_position).first()
+        parents = parents.filter(external_id=incoming.parent_external_id)
+    else:
+        parents = parents.filter(position=incoming.reply_to_position)
+    return parents.order_by("pk").values_list("pk", flat=True).first()
 
 
 def thread_upsert(
