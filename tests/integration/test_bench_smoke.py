@@ -16,6 +16,7 @@ pytestmark = pytest.mark.services
 EXPECTED_LINES = (
     r"^intake\.throughput: discourse [\d.]+ req/s vs bare [\d.]+ req/s = [\d.]+ of bare",
     r"^intake\.latency: discourse p50 [\d.]+ ms p99 [\d.]+ ms, bare p50",
+    r"^intake\.floor: plain WSGI \+ HMAC \+ INSERT, no framework: [\d.]+ req/s, p50 [\d.]+ ms p99 [\d.]+ ms .* (\d+)/\1 2xx\)$",
     r"^intake\.integrity: discourse 2xx (\d+)/\1,",
     r"^e2e\.throughput: offered \d+ posts/s",
     r"^e2e\.latency: delivery->queue item p50 \d+ ms p95 \d+ ms",
