@@ -1168,28 +1168,26 @@ def _classify_concepts(
             and state.strength >= _BORROW_MIN_STRENGTH
             and not any(hit.matcher.category or hit.concept in _POINTING_CONCEPTS for hit in state.concept_hits if not hit.negated)
             and (
-                any(anaphor in b" " + data[state.sentence.start : state.sentence.end].lower() + b" " for anaphor in _ANAPHORS)
-                # "I got a UVB handheld. How many seconds should I start on?": a how-to
-                # question right after a plainly reported purchase asks about that thing
-                or (
-                    state.sentence.is_question
-                    and state.stance == "planning"
-                    and state.strength >= _STATED_PLAN_STRENGTH
-                    and index > 0
-                    and bool(states[index - 1].concept_hits)
-                    and states[index - 1].stance in ("reporting_past", "planning", None)
-                    and states[index - 1].signals.get("reporting_past", 0.0) <= _PLAIN_PAST_WEIGHT
-                )
+                _points_back_by_form(states, index, data)
+                # "I did the suction blister thing ... doing my neck next" / "... laid them on my
+                # elbow patches. Totally recommend trying.": a cue-only sentence that goes on with
+                # the practice or recommends it continues the report before it
+                or _continues_a_report(state, data)
             )
         ):
+            only_continues = not _points_back_by_form(states, index, data)
             # the nearest earlier sentence (within two) that names a practice; a sentence
             # naming only a status on the way ("Started accutane 3 weeks ago") is included
             for back in (index - 1, index - 2):
                 if back >= 0 and states[back].concept_hits:
                     if (
                         states[back].stance != "warning"
-                        and not _someone_elses(states[back])
+                        # "My cousin swears by rolling then tret right away. Trying it tonight.":
+                        # a stated plan adopts someone else's practice
+                        and (not _someone_elses(states[back]) or _adopts(state))
                         and not (state.stance == "reporting_ongoing" and _dated_one_off(states[back]))
+                        # a continuation without "it" goes on with the author's own report
+                        and (not only_continues or _own_report(states[back]))
                     ):
                         endorsed_by_next.add(back)
                     if any(
@@ -1275,6 +1273,53 @@ def _someone_elses(state: _SentenceState) -> bool:
     """A sentence read as neutral by its own cues (someone else's plan, a hypothetical), not
     by a clinic: a later "is it safe to do at home?" does not make it the author's."""
     return state.stance == "neutral" and not state.clinic and state.strength >= _OWN_NEUTRAL_STRENGTH
+
+
+def _points_back_by_form(states: list[_SentenceState], index: int, data: bytes) -> bool:
+    state = states[index]
+    return any(
+        anaphor in b" " + data[state.sentence.start : state.sentence.end].lower() + b" " for anaphor in _ANAPHORS
+    ) or (
+        # "I got a UVB handheld. How many seconds should I start on?": a how-to question right
+        # after a plainly reported purchase asks about that thing
+        state.sentence.is_question
+        and state.stance == "planning"
+        and state.strength >= _STATED_PLAN_STRENGTH
+        and index > 0
+        and bool(states[index - 1].concept_hits)
+        and states[index - 1].stance in ("reporting_past", "planning", None)
+        and states[index - 1].signals.get("reporting_past", 0.0) <= _PLAIN_PAST_WEIGHT
+    )
+
+
+def _own_report(state: _SentenceState) -> bool:
+    """The author's own report of doing it, not a one-off dated in the past."""
+    return (
+        state.stance in ("reporting_past", "reporting_ongoing")
+        and state.signals.get("first_person", 0.0) > 0
+        and not _dated_one_off(state)
+    )
+
+
+_BARE_ENDORSEMENT_MAX_WORDS = 4
+
+
+def _continues_a_report(state: _SentenceState, data: bytes) -> bool:
+    """"doing my neck next", "Totally recommend trying.": no practice of its own, and it either
+    points at the practice by a context word or endorses it in a few words with no object of
+    its own ("Now I recommend sunscreen to everyone" recommends something else)."""
+    if state.sentence.is_question or state.signals.get("warning", 0.0) > 0:
+        return False
+    sentence = state.sentence
+    return state.signals.get("context", 0.0) > 0 or (
+        state.stance == "recommending"
+        and state.strength >= _WEAK_PLAN_CUE
+        and len(data[sentence.content_start : sentence.end].split()) <= _BARE_ENDORSEMENT_MAX_WORDS
+    )
+
+
+def _adopts(state: _SentenceState) -> bool:
+    return state.stance == "planning" and state.strength >= _STATED_PLAN_STRENGTH and not state.sentence.is_question
 
 
 def _dated_one_off(state: _SentenceState) -> bool:
