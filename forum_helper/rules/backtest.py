@@ -9,21 +9,28 @@ stored text (each concept's patterns, the context cues and the changed rule's ow
   whose thread holds a text with both the changed pattern and a concept; a person cue (which
   matches nearly every text) only where it can change something: posts that may be risky with
   the cue in their text or thread, posts naming a first-person concept where the cue matches
-  (or with such a text in their thread), and posts with a warning cue and the person cue;
+  (or with such a text in their thread), and posts with a warning cue and the person cue. An
+  edit that only adds alternatives to the cue's pattern (or only removes some) counts as
+  "matching" only a text with a sentence window where the added alternatives match and the
+  rest of the pattern does not: elsewhere every sentence reads the same person signal;
 - a combination: posts on which it may fire on either side (all of its concepts in the post or
   its thread, an anchor the post may endorse), posts with a mention whose thread or own text
   holds all its concepts, and, where the change alters which concepts count as mentions of a
   category, the posts naming such a concept (or under a thread that does) that may be risky,
-  whose mentions may count, that may warn or that have a modifier (a derived concept: every
-  post whose text or thread names one of its parts);
+  whose mentions may count, that may warn (a sentence whose warning or sarcasm cues weigh at
+  least what its other cues give any other stance) or that have a modifier (a derived concept:
+  every post whose text or thread names one of its parts);
 - a severity rule: posts that can be risky (an endorsable concept that proves a category, alone
   or through a combination); the proposed side is analysed only when the baseline is risky,
   because severity rules are read only for risky posts;
 - an explanation: nothing is analysed, since explanation texts change no verdict.
 
 Any other change (a rule changing kind) replays every post. Thread context is built in memory
-from the scan. Above PARALLEL_MIN_POSTS the analyses are split between this process and one
-forked child (the engine is pure; the child never touches the database).
+from the scan (the parent of a post analysed is read whatever it names). Cue bits are found in
+the engine's sentence windows, so a cue anchored at a sentence's start counts mid-text. Above
+PARALLEL_MIN_POSTS the analyses are split between this process and one forked child (the engine
+is pure; the child never touches the database). Every RE2 Set here, the two of the compared
+rulesets included, gets PREFILTER_MAX_MEM for its DFA.
 """
 from __future__ import annotations
 
@@ -31,6 +38,7 @@ import dataclasses
 import mmap
 import os
 import pickle
+import re
 import select
 import struct
 import time
@@ -47,8 +55,9 @@ from django.db.models import F, QuerySet
 from forum_helper.analysis import (
     Analysis, CompiledRuleset, PostContext, PostInput, analyze, compile_ruleset, shared_thread_readings,
 )
-from forum_helper.analysis.engine import ANSWER_MAX_WORDS, DONE_TO_SKIN_CONCEPTS
-from forum_helper.analysis.ruleset import MATCHER_KINDS
+from forum_helper.analysis.engine import ANSWER_MAX_WORDS, DONE_TO_SKIN_CONCEPTS, _blank_ranges
+from forum_helper.analysis.ruleset import MATCHER_KINDS, Matcher, re2_options
+from forum_helper.analysis.text import _QUOTE_HINTS, quote_ranges, split_sentences
 from forum_helper.core.exceptions import ApplicationError
 from forum_helper.intake.models import PostVersion
 from forum_helper.rules.models import Rule, RuleMode
@@ -66,6 +75,12 @@ THREAD_CONTEXT_POSTS = 20  # as screening.services.post_context_build
 CONCEPT_KINDS = frozenset({"lexicon", "pattern", "measure"})  # as screening.services.post_context_build
 # Below this many posts to analyse, forking a second process costs more than it saves.
 PARALLEL_MIN_POSTS = 3000
+# Memory RE2 may give the DFA of a Set: the prefilter's, and the two the engine matches every
+# text and every cue window with (rebuilt for a backtest's rulesets, see _roomy). With RE2's
+# default (8 MiB) a Set of the ruleset's ~200 case-insensitive patterns runs out of DFA cache
+# every few texts, starts the cache afresh and scans at ~350 us a text; with room for its
+# states it settles near ~10 us. The memory is taken only as states are built.
+PREFILTER_MAX_MEM = 64 << 20
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -195,15 +210,40 @@ def rule_prefilter_patterns(*, rule_id: str, compiled: Iterable[CompiledRuleset]
 
 
 def prefilter_set(patterns: Iterable[str]) -> Any:
-    """One case-insensitive RE2 Set of all patterns (searches anywhere in the text)."""
+    """One case-insensitive RE2 Set of all patterns (searches anywhere in the text), its DFA
+    given PREFILTER_MAX_MEM."""
     options = re2.Options()
     options.case_sensitive = False
     options.never_capture = True
+    options.max_mem = PREFILTER_MAX_MEM
     matcher = re2.Set.SearchSet(options)
     for pattern in patterns:
         matcher.Add(pattern)
     matcher.Compile()
     return matcher
+
+
+def _roomy(ruleset: CompiledRuleset) -> CompiledRuleset:
+    """The ruleset with its concept and cue Sets rebuilt as compile_ruleset builds them (every
+    matcher's source in order, so the same indices), their DFA given PREFILTER_MAX_MEM: the
+    same matches, found without the cache thrashing of RE2's default budget."""
+
+    def rebuilt(matchers: tuple[Matcher, ...], original: Any) -> Any:
+        if not matchers:
+            return original
+        options = re2_options()
+        options.max_mem = PREFILTER_MAX_MEM
+        pattern_set = re2.Set.SearchSet(options)
+        for matcher in matchers:
+            pattern_set.Add(matcher.source)
+        pattern_set.Compile()
+        return pattern_set
+
+    return dataclasses.replace(
+        ruleset,
+        concept_set=rebuilt(ruleset.concept_matchers, ruleset.concept_set),
+        signal_set=rebuilt(ruleset.signal_matchers, ruleset.signal_set),
+    )
 
 
 def _combination_concepts(records: Iterable[dict[str, Any]], rulesets: Iterable[CompiledRuleset]) -> frozenset[str]:
@@ -276,8 +316,8 @@ def change_resolve(
     baseline_records.sort(key=lambda r: order.get(r["id"], len(order)))
     proposed_records.sort(key=lambda r: order.get(r["id"], len(order)))
 
-    baseline = compile_ruleset(baseline_records, version=version)
-    proposed = compile_ruleset(proposed_records, version=version)
+    baseline = _roomy(compile_ruleset(baseline_records, version=version))
+    proposed = _roomy(compile_ruleset(proposed_records, version=version))
     sides = [side for side in (old_run, new_run) if side is not None]
     strategy = _strategy({side["kind"] for side in sides})
     changed_patterns: tuple[str, ...] = ()
@@ -307,6 +347,145 @@ def change_resolve(
 # --- the scan: what each stored text can bear on -----------------------------------------------
 
 
+# Where the engine reads cues (engine._read_signals): each sentence's window of the text with
+# quoted words blanked (engine._read), sentences split at every line break and at a space, tab
+# or carriage return after . ! or ? (text.split_sentences).
+_SENTENCE_SEPARATOR = re.compile(rb"(?<=[.!?])[ \t\r]")
+# A list number on a line of its own ("7." - "7!" and "7?" too) joins the next line's window,
+# separator and all.
+_LIST_NUMBER_LINE = re.compile(rb"(?m)^[ \t\n\r\x0b\x0c]*[0-9]+[.!?][ \t\n\r\x0b\x0c]*$")
+# quote_ranges finds nothing in a text without one of these (its own first test, in one search).
+_QUOTE_HINT = re.compile(b"|".join(re.escape(hint) for hint in _QUOTE_HINTS))
+# What makes "A|X" other than A or X: a bare flag group in A ("(?i)" holds for the rest of its
+# group, X too) or a \Q that quotes to the end of the pattern.
+_NOT_AN_ALTERNATIVE = re2.compile(r"\(\?[a-zA-Z-]*\)|\\Q")
+# Patterns the multi-line search of a separated copy may not show in a window: \A and \z
+# match only at the text's ends there, and a group may turn multi-line off.
+_WINDOW_EDGE_ONLY = re.compile(r"\\A|\\z|\(\?[a-zA-Z]*-[a-zA-Z]*m")
+
+
+def _cue_windows(data: bytes) -> list[tuple[bytes, bool]]:
+    """The cue windows of a text as the engine reads them: (window, is a question)."""
+    quotes = quote_ranges(data)
+    cue = _blank_ranges(data, quotes) if quotes else data
+    return [(cue[sentence.start : sentence.end], sentence.is_question) for sentence in split_sentences(data)]
+
+
+class _Windows:
+    """A text's cue windows, for _WindowSearch: a text without quotes and without a list number
+    on a line of its own, its sentence separators made line breaks, has every window as a line
+    (the same bytes; \\b reads the same at a window's ends, where whitespace or the text's end
+    is beside them), so patterns searched multi-line (^ and $ at every line) in that copy
+    (`lines`) match where they match in a window. Otherwise each window is searched."""
+
+    __slots__ = ("data", "lines", "_windows")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.lines: bytes | None = None
+        self._windows: list[tuple[bytes, bool]] | None = None
+        if not _QUOTE_HINT.search(data) or not quote_ranges(data):
+            separated = _SENTENCE_SEPARATOR.sub(b"\n", data)
+            if not _LIST_NUMBER_LINE.search(separated):
+                self.lines = separated
+
+    @property
+    def windows(self) -> list[tuple[bytes, bool]]:
+        """(window, is a question), as split_sentences marks a question: a '?' in its last 3
+        bytes. From `lines` (its lines of whitespace alone too: a superset) when there is one."""
+        if self._windows is None:
+            if self.lines is not None:
+                self._windows = [(line, b"?" in line[-3:]) for line in self.lines.split(b"\n")]
+            else:
+                self._windows = _cue_windows(self.data)
+        return self._windows
+
+
+class _WindowSearch:
+    """Whether any of some patterns matches in some cue window of a text (see _Windows;
+    patterns using \\A or \\z, or turning multi-line off, are searched in each window)."""
+
+    def __init__(self, sources: Iterable[str]) -> None:
+        sources = list(sources)
+        self.per_window = any(_WINDOW_EDGE_ONLY.search(source) for source in sources)
+        options = re2_options()
+        options.never_capture = True
+        options.max_mem = PREFILTER_MAX_MEM
+        matcher = re2.Set.SearchSet(options)
+        for source in sources:
+            matcher.Add(f"(?m){source}")
+        self.empty = not sources
+        if not self.empty:
+            matcher.Compile()
+        self._match = matcher.Match
+        self.window_match = matcher.Match  # one window: a superset of the patterns' matches there
+
+    def __call__(self, text: _Windows) -> bool:
+        if self.empty or not text.data:
+            return False
+        if text.lines is not None and not self.per_window:
+            return bool(self._match(text.lines))
+        return any(self._match(window) for window, _ in text.windows)
+
+
+@dataclass(frozen=True)
+class _CueExtension:
+    """An edit of a position-free cue that only adds alternatives to its pattern, or only takes
+    some away: `longer` = `shorter`|`extra`. A window reads differently only where `extra`
+    matches and `shorter` does not (a positional cue: wherever `extra` matches)."""
+
+    extra: Any  # the added (or removed) alternatives, compiled as the engine compiles cues
+    shorter: Any
+    positional: bool
+    search: _WindowSearch  # `extra` in any window
+
+    def differs(self, text: _Windows) -> bool:
+        if not self.search(text):
+            return False
+        return any(
+            self.extra.search(window) is not None and (self.positional or self.shorter.search(window) is None)
+            for window, _ in text.windows
+        )
+
+
+def _cue_extension(change: ProposedChange) -> _CueExtension | None:
+    """The cue edit as a _CueExtension, when it is one: the changed rule a cue on both sides,
+    alike but for its pattern, one side's pattern the other's with more alternatives after a
+    top-level '|' (a rule's own pattern compiles alone, so "A|X" is A or X, unless A sets bare
+    flags, which would also hold for X, or quotes with \\Q to its end)."""
+    sides = [
+        next((m for m in ruleset.signal_matchers if m.rule_id == change.changed_id), None)
+        for ruleset in (change.baseline, change.proposed)
+    ]
+    if change.contribution or any(side is None for side in sides):
+        return None
+    old, new = sides
+    if dataclasses.replace(old, source="", regex=None) != dataclasses.replace(new, source="", regex=None):
+        return None
+    # Matcher.source is "(?:" + pattern + ")".
+    if len(old.source) < len(new.source):
+        shorter, longer = old, new
+    else:
+        shorter, longer = new, old
+    head = shorter.source[:-1] + "|"
+    if not (
+        shorter.source.startswith("(?:") and shorter.source.endswith(")") and longer.source.endswith(")")
+        and longer.source.startswith(head) and len(longer.source) > len(head) + 1
+    ):
+        return None
+    if _NOT_AN_ALTERNATIVE.search(shorter.source):
+        return None
+    extra_source = "(?:" + longer.source[len(head) : -1] + ")"
+    try:
+        extra = re2.compile(extra_source, re2_options())
+    except re2.error:
+        return None
+    return _CueExtension(
+        extra=extra, shorter=shorter.regex, positional=old.position != "any", search=_WindowSearch([extra_source])
+    )
+
+
+
 class _Scanner:
     """One RE2 Set over every concept pattern of both rulesets, the context and warning cues and
     the changed rule's patterns; a text's scan is a bit mask: one bit per concept it may name
@@ -317,24 +496,42 @@ class _Scanner:
     person cue change which concepts a text names) and SHORT (a text naming a concept in at
     most ANSWER_MAX_WORDS words: as a reply it may endorse its thread's concepts by answering
     its parent). A concept's bit is a superset of the engine's reading: negation, conditions
-    and context only remove hits."""
+    and context only remove hits.
 
-    CUE, CHANGED, CHANGED_CONCEPT, WARNING, CHANGED_PERSON, SHORT = 1, 2, 4, 8, 16, 32
+    WARNING is a warning or sarcasm cue in one of the text's cue windows (_WindowSearch: a cue
+    anchored at a sentence's start counts mid-text too); MAY_WARN, computed when a combination
+    change alters mentions, a window where such a cue may win the sentence's stance. For an
+    edit that only adds or removes alternatives of a person cue's pattern (_CueExtension),
+    CHANGED is set only on texts with a window whose person signal differs."""
+
+    CUE, CHANGED, CHANGED_CONCEPT, WARNING, CHANGED_PERSON, SHORT, MAY_WARN = 1, 2, 4, 8, 16, 32, 64
 
     def __init__(self, change: ProposedChange) -> None:
         rulesets = (change.baseline, change.proposed)
         self._bit: dict[str, int] = {}
         by_source: dict[str, int] = {}
+        warning_sources: set[str] = set()
         for ruleset in rulesets:
             for matcher in ruleset.matchers:
                 if matcher.kind in CONCEPT_KINDS and matcher.concept:
                     by_source[matcher.source] = by_source.get(matcher.source, 0) | self.bit(matcher.concept)
                 elif matcher.kind == "context_cue":
                     by_source[matcher.source] = by_source.get(matcher.source, 0) | self.CUE
-                elif matcher.kind == "stance_cue" and matcher.signal == "warning":
-                    by_source[matcher.source] = by_source.get(matcher.source, 0) | self.WARNING
-        for source in change.changed_patterns:
-            by_source[source] = by_source.get(source, 0) | self.CHANGED
+                elif matcher.kind == "stance_cue" and matcher.signal in ("warning", "sarcasm"):
+                    warning_sources.add(matcher.source)  # sarcasm turns a sentence into a warning too
+        # Only the matcher and combination prefilters read WARNING.
+        reads_warnings = change.strategy in (Strategy.MATCHER, Strategy.COMBINATION)
+        self._warning_search = _WindowSearch(sorted(warning_sources) if reads_warnings else ())
+        self._warning_window = self._warning_search.window_match
+        person_cue = change.strategy == Strategy.MATCHER and all(
+            side is not None and side["kind"] == "person_cue" for side in (change.old_record, change.new_record)
+        )
+        self.cue_extension = _cue_extension(change) if person_cue else None
+        if self.cue_extension is None:
+            for source in change.changed_patterns:
+                by_source[source] = by_source.get(source, 0) | self.CHANGED
+        self._may_warn = self._warning_reader(change) if change.strategy == Strategy.COMBINATION and change.mention_changed else None
+        self._reads_windows = reads_warnings or self.cue_extension is not None
         # Derived concepts (sentence-scope combinations), grown in rule order like the engine.
         self.derivations = [
             (self.bit(combo.concept), self.mask(combo.all_of), self.mask(combo.any_of))
@@ -364,8 +561,55 @@ class _Scanner:
 
     def bit(self, concept: str) -> int:
         if concept not in self._bit:
-            self._bit[concept] = 64 << len(self._bit)
+            self._bit[concept] = 128 << len(self._bit)
         return self._bit[concept]
+
+    def _warning_reader(self, change: ProposedChange) -> Callable[[_Windows], bool] | None:
+        """Whether a text has a cue window whose stance may be a warning (engine
+        _decide_sentence_stance: the warning and sarcasm cues' weight at least every other
+        stance's score; warning wins ties), or a sarcasm cue (engine._apply_sarcasm turns
+        risky sentences into warnings). Each other score is at least what its position-free
+        cues weigh (neutral: with hypothetical cues; reporting: ongoing and past, in a
+        statement); positional warning cues count as if placed. None (every warning cue may
+        win) when the two rulesets read cues differently or a cue weighs less than nothing."""
+        key = [(m.rule_id, m.source, m.signal, m.weight, m.position, m.question_only) for m in change.baseline.signal_matchers]
+        if key != [(m.rule_id, m.source, m.signal, m.weight, m.position, m.question_only) for m in change.proposed.signal_matchers]:
+            return None
+        matchers = change.baseline.signal_matchers
+        if not matchers or any(m.weight < 0 for m in matchers):
+            return None
+        match, warning_window = change.baseline.signal_set.Match, self._warning_window
+
+        def may_warn(text: _Windows) -> bool:
+            for window, question in text.windows:
+                matched = match(window) if window and warning_window(window) else None
+                if not matched:
+                    continue
+                warning = 0.0
+                others: dict[str, float] = defaultdict(float)
+                for index in matched:
+                    matcher = matchers[index]
+                    if matcher.question_only and not question:
+                        continue
+                    if matcher.signal == "sarcasm":
+                        return True
+                    if matcher.signal == "warning":
+                        warning += matcher.weight
+                    elif matcher.position == "any":
+                        others[matcher.signal or ""] += matcher.weight
+                if warning <= 0:
+                    continue
+                floor = max(
+                    others["neutral"] + others["hypothetical"],
+                    others["planning"],
+                    others["recommending"],
+                    0.0 if question else others["reporting_ongoing"] + others["reporting_past"],
+                )
+                if warning >= floor:
+                    return True
+            return False
+
+        return may_warn
 
     def mask(self, concepts: Iterable[str]) -> int:
         return sum({self.bit(concept) for concept in concepts})
@@ -381,13 +625,23 @@ class _Scanner:
         return bool(own & (self.any_concept | self.CUE | self.WARNING))
 
     def scan(self, text: str) -> int:
-        matched = self._match(text) if text else None
-        if not matched:
+        if not text:
             return 0
+        data = text.encode("utf-8")
         mask = 0
-        bits = self._bits
-        for index in matched:
-            mask |= bits[index]
+        matched = self._match(data)
+        if matched:
+            bits = self._bits
+            for index in matched:
+                mask |= bits[index]
+        if self._reads_windows:
+            windows = _Windows(data)
+            if self._warning_search(windows):
+                mask |= self.WARNING
+                if self._may_warn is None or self._may_warn(windows):
+                    mask |= self.MAY_WARN
+            if self.cue_extension is not None and self.cue_extension.differs(windows):
+                mask |= self.CHANGED
         if mask & self.any_concept:
             grown = True
             while grown:
@@ -400,7 +654,7 @@ class _Scanner:
                 mask |= self.CHANGED_CONCEPT
                 if mask & self.first_person_concepts:
                     mask |= self.CHANGED_PERSON
-            if len(text.encode("utf-8").split()) <= ANSWER_MAX_WORDS:  # counted as the engine counts
+            if len(data.split()) <= ANSWER_MAX_WORDS:  # counted as the engine counts
                 mask |= self.SHORT
         return mask
 
@@ -437,16 +691,21 @@ class _Scanner:
         )
 
 
-def _wanted(change: ProposedChange, scanner: _Scanner) -> Callable[[int, int], bool]:
+# A thunk for the mask of what a post's parent is read with (its title and its own text),
+# or None where the caller has none (the thread's mask stands for it).
+ParentMask = Callable[[], int] | None
+
+
+def _wanted(change: ProposedChange, scanner: _Scanner) -> Callable[..., bool]:
     """Whether the change can alter the verdict on a post, from its own mask and its thread's
     (title, earlier posts, parent)."""
     strategy = change.strategy
     if strategy == Strategy.REPLAY:
-        return lambda own, thread: True
+        return lambda own, thread, parent=None: True
     if strategy == Strategy.NO_VERDICT_CHANGE:
-        return lambda own, thread: False
+        return lambda own, thread, parent=None: False
     if strategy == Strategy.SEVERITY:
-        return scanner.can_be_risky
+        return lambda own, thread, parent=None: scanner.can_be_risky(own, thread)
     any_concept, changed, changed_concept = scanner.any_concept, scanner.CHANGED, scanner.CHANGED_CONCEPT
     reads_thread = scanner.reads_thread
     if strategy == Strategy.MATCHER:
@@ -454,7 +713,7 @@ def _wanted(change: ProposedChange, scanner: _Scanner) -> Callable[[int, int], b
             return _person_cue_wanted(scanner)
         # Cues are read only in a post that names a concept or has one in its thread; a thread
         # text with the changed pattern and a concept may change what every reply borrows.
-        return lambda own, thread: bool(
+        return lambda own, thread, parent=None: bool(
             ((own & changed and (own | thread) & any_concept) or thread & changed_concept) and reads_thread(own)
         )
     mention = scanner.mask(change.mention_changed)
@@ -463,7 +722,7 @@ def _wanted(change: ProposedChange, scanner: _Scanner) -> Callable[[int, int], b
     if derived:
         # A derived concept counts wherever its parts are named.
         named = scanner.mask(change.combination_concepts)
-        return lambda own, thread: bool(
+        return lambda own, thread, parent=None: bool(
             (own & (named | mention) or (thread & (named | mention) and reads_thread(own)))
         )
     combinations = [
@@ -474,13 +733,27 @@ def _wanted(change: ProposedChange, scanner: _Scanner) -> Callable[[int, int], b
     ]
     can_fire, met, can_be_risky = scanner.can_fire, scanner.met, scanner.can_be_risky
     names_a_practice = scanner.names_a_practice
-    mentions, warning, modifiers = scanner.mention_concepts, scanner.WARNING, scanner.modifier_concepts
+    mentions, may_warn, modifiers = scanner.mention_concepts, scanner.MAY_WARN, scanner.modifier_concepts
+    # engine._names_a_practice reads a combination only where no concept it names is a practice
+    # already (a category's concept, or one done to the skin): when each changed combination
+    # met always names such a concept (one of its `all`, or every one of its `any`), its
+    # presence or absence changes no post's answer there.
+    practice = (
+        set(change.baseline.category_of_concept) & set(change.proposed.category_of_concept)
+    ) | DONE_TO_SKIN_CONCEPTS
+    practice_either_way = all(
+        set(combo.all_of) & practice or (combo.any_of and set(combo.any_of) <= practice)
+        for ruleset in (change.baseline, change.proposed)
+        for combo in ruleset.combinations
+        if combo.rule_id == change.changed_id
+    )
 
-    def wanted(own: int, thread: int) -> bool:
+    def wanted(own: int, thread: int, parent: ParentMask = None) -> bool:
         """A category combination is read in engine._categories (it may fire: the changed
         rule's hits) and engine._names_a_practice (its parts met, in the post or its thread:
-        whether a non-risky post's own mentions count); where its parts are met in the thread,
-        the parent's analysis (which decides what a reply endorses) may change too. A concept
+        whether a non-risky post's own mentions count); where it may fire on the parent (read
+        with the title), the parent's analysis (which decides what a reply endorses) may
+        change too. A concept
         whose mention category the change alters reads differently wherever a text names it
         (which sentences get their cues read, so negation and stances); that changes a verdict
         only for a post that may be risky, a non-risky post whose mentions may count, one that
@@ -490,21 +763,29 @@ def _wanted(change: ProposedChange, scanner: _Scanner) -> Callable[[int, int], b
         present = own | thread
         if any(can_fire(masks, own, thread) for masks in combinations):
             return True
-        if any(met(masks, present) for masks in combinations) and (own & mentions or can_be_risky(own, thread)):
-            return True  # its parts named: this post's mentions may count, its parent may read otherwise
+        if any(met(masks, present) for masks in combinations):
+            # its parts named: this post's mentions may count
+            if own & mentions and not practice_either_way:
+                return True
+            # the parent (or a text before it) may be where it fires: what the parent's analysis
+            # says decides what a reply that may be risky endorses
+            if can_be_risky(own, thread):
+                read_with = thread if parent is None else parent()
+                if any(met(masks, read_with) and read_with & masks[2] for masks in combinations):
+                    return True
         if not present & mention:
             return False
         return bool(
             can_be_risky(own, thread)
             or (own & mentions and names_a_practice(present))
-            or own & warning
+            or own & may_warn
             or own & modifiers
         )
 
     return wanted
 
 
-def _person_cue_wanted(scanner: _Scanner) -> Callable[[int, int], bool]:
+def _person_cue_wanted(scanner: _Scanner) -> Callable[..., bool]:
     """A person cue changes only the first-/second-person signal of the sentences whose text it
     matches (CHANGED). That signal decides stances and whether a concept that requires the
     first person counts, so: a post that may be risky changes only if its text or its thread
@@ -517,7 +798,7 @@ def _person_cue_wanted(scanner: _Scanner) -> Callable[[int, int], bool]:
     changed, changed_person, warning = scanner.CHANGED, scanner.CHANGED_PERSON, scanner.WARNING
     any_concept, can_be_risky, reads_thread = scanner.any_concept, scanner.can_be_risky, scanner.reads_thread
 
-    def wanted(own: int, thread: int) -> bool:
+    def wanted(own: int, thread: int, parent: ParentMask = None) -> bool:
         if own & changed_person or (thread & changed_person and reads_thread(own)):
             return True
         if not (own | thread) & any_concept:
@@ -630,13 +911,11 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 # --- contexts ------------------------------------------------------------------------------
 
 
-def _context(
-    *, thread: Iterable[tuple[int | None, int]], title: str, post_id: int, position: int | None,
-    parent_id: int | None, texts: dict[int, str],
-) -> PostContext:
-    """The same posts as screening.services.post_context_build picks (title, parent, up to 20
-    earlier posts), minus texts without any concept (`texts` holds only those): the detector
-    takes nothing else from a thread, so they change nothing and only cost a read."""
+def _earlier_and_parent(
+    thread: Iterable[tuple[int | None, int]], post_id: int, position: int | None, parent_id: int | None
+) -> tuple[list[int], int | None]:
+    """The earlier posts screening.services.post_context_build reads (up to 20) and the post
+    replied to: the explicit parent, else the opener of an unthreaded reply."""
     earlier: list[int] = []
     for other_position, other_post_id in thread:
         if len(earlier) >= THREAD_CONTEXT_POSTS:
@@ -651,6 +930,19 @@ def _context(
         parent = parent_id
     elif position and position > 1 and earlier:
         parent = earlier[0]
+    return earlier, parent
+
+
+def _context(
+    *, thread: Iterable[tuple[int | None, int]], title: str, post_id: int, position: int | None,
+    parent_id: int | None, texts: dict[int, str],
+) -> PostContext:
+    """The same posts as screening.services.post_context_build picks (title, parent, up to 20
+    earlier posts), minus earlier texts and titles without any concept: the detector reads those
+    only for their concepts, so they change nothing and only cost a read. The parent is read
+    whole (its stance, its question, its clinician decide what a short answer endorses), so
+    `texts` must hold it whatever it names."""
+    earlier, parent = _earlier_and_parent(thread, post_id, position, parent_id)
     return PostContext(
         thread_title=title,
         parent_text=texts.get(parent, "") if parent is not None else "",
@@ -806,7 +1098,7 @@ def _replay_forked(
 def _items(scan: _Scan, chosen: list[tuple[int, int, int, int | None, int | None, str]], scanner: _Scanner) -> Iterator[_Item]:
     """The posts to analyse with their contexts, built from the scan (texts the scan did not
     keep are read by id, a chunk at a time)."""
-    texts = scan.texts  # only texts naming a concept: the context never needs the others
+    texts = scan.texts  # texts naming a concept, and (below) the parents of the posts analysed
     missing_parents = {row[4] for row in chosen if row[4] is not None and row[4] not in scan.masks}
     if missing_parents:  # a parent outside the scanned threads
         parents = PostVersion.objects.filter(version=F("post__current_version"), post_id__in=missing_parents)
@@ -814,6 +1106,15 @@ def _items(scan: _Scan, chosen: list[tuple[int, int, int, int | None, int | None
             scan.masks[post_id] = mask = scanner.scan(text)
             if mask & scanner.any_concept:
                 texts[post_id] = text
+    # Parents naming nothing: the scan kept no text for them.
+    unread_parents = set()
+    for _, post_id, thread_id, position, parent_id, _ in chosen:
+        _, parent = _earlier_and_parent(scan.threads[thread_id], post_id, position, parent_id if parent_id in scan.masks else None)
+        if parent is not None and parent not in texts:
+            unread_parents.add(parent)
+    for chunk in _chunks(sorted(unread_parents), CHUNK_SIZE):
+        parents = PostVersion.objects.filter(version=F("post__current_version"), post_id__in=chunk)
+        texts.update(parents.values_list("post_id", "raw_text"))
     titles = {thread_id: title if mask & scanner.any_concept else "" for thread_id, (title, mask) in scan.titles.items()}
     for chunk in _chunks(chosen, CHUNK_SIZE):
         own = scan.other_texts
@@ -868,10 +1169,23 @@ def backtest_compute(
         wanted = _wanted(change, scanner)
         thread_masks = _thread_masks(scan)
         masks = scan.masks
+
+        def parent_mask(row: tuple[int, int, int, int | None, int | None, str]) -> int:
+            """The title's mask and the parent's (as _context picks the parent)."""
+            _, post_id, thread_id, position, parent_id, _ = row
+            if parent_id is not None and parent_id not in masks:
+                return -1  # a parent outside the scanned threads (read later, by _items)
+            _, parent = _earlier_and_parent(scan.threads[thread_id], post_id, position, parent_id)
+            return scan.titles[thread_id][1] | (masks[parent] if parent is not None else 0)
+
         chosen = [
             row
             for row in scan.rows
-            if wanted(masks[row[1]], thread_masks[row[1]] | (masks.get(row[4], -1) if row[4] is not None else 0))
+            if wanted(
+                masks[row[1]],
+                thread_masks[row[1]] | (masks.get(row[4], -1) if row[4] is not None else 0),
+                lambda row=row: parent_mask(row),
+            )
         ]
         total = total_rows + ANALYSIS_WEIGHT * len(chosen)
         items = list(_items(scan, chosen, scanner))

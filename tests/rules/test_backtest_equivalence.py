@@ -4,6 +4,7 @@ The reference reads each post the way screening does (services.post_context_buil
 rulesets; the backtest is run through `manage.py backtest_rule --json`, so its prefilters,
 in-memory thread contexts and (when forced) its forked second process are all on the path.
 """
+import itertools
 import json
 from collections import Counter
 from io import StringIO
@@ -223,3 +224,143 @@ def test_a_short_answer_that_endorses_its_parents_plan_is_replayed(tmp_path, sou
 
     assert _deltas(result) == _reference(change_args)
     assert reply.pk in result["post_version_ids"]["severity_changed"]
+
+
+# --- tightened prefilters: posts the change flips, and near misses -------------------------------
+
+FIRST_PERSON = r"\bmeself\b"
+
+
+def _person_first_plus(extra: str) -> dict[str, Any]:
+    return {"record": _edited("person.first", regex=_data("person.first")["regex"] + "|" + extra)}
+
+
+_thread_numbers = itertools.count(1)
+
+
+def _stored_thread(source, title: str, texts: list[str]) -> list[PostVersion]:
+    thread = Thread.objects.create(source=source, external_id=f"thread{next(_thread_numbers)}", title=title)
+    return [stored_post(source, text, thread=thread) for text in texts]
+
+
+@pytest.fixture
+def person_posts(source) -> dict[str, PostVersion]:
+    """Posts around the made-up first-person word "meself": a skin type needs the first person in
+    its sentence to count (a modifier: severity none -> low), so "meself" in that sentence flips
+    the post; elsewhere it changes the person signal of a sentence that decides nothing."""
+    posts = {
+        "flips": stored_post(source, "Meself is Fitzpatrick type V, any tips for dark spots?"),
+        "flips_mid_text": stored_post(source, "Quick question. Meself is Fitzpatrick type V, any tips for dark spots?"),
+        "other_sentence": stored_post(source, "Fitzpatrick type V skin here. Asking for meself."),
+        "already_first_person": stored_post(source, "Meself, I am Fitzpatrick type V, any tips?"),
+        "stance_only": stored_post(source, "Should meself roll 1mm weekly?"),
+        "no_skin_type": stored_post(source, "Meself likes sunscreen."),
+        "quoted": stored_post(source, '> Meself is Fitzpatrick type V\nNice, any tips for dark spots?'),
+    }
+    opener, reply = _stored_thread(source, "Dark skin", ["Meself is Fitzpatrick type V. Any tips for dark spots?", "Same here, any tips?"])
+    posts["opener"], posts["reply"] = opener, reply
+    dev_corpus_threads(source)
+    return posts
+
+
+@pytest.mark.parametrize("extra", [FIRST_PERSON, r"^\s*meself\b"])
+def test_a_person_cue_extension_replays_the_windows_it_changes(tmp_path, person_posts, extra):
+    change_args = _person_first_plus(extra)
+
+    result = _command(tmp_path, change_args)
+
+    assert _deltas(result) == _reference(change_args)
+    flipped = set(result["post_version_ids"].get("severity_changed", []))
+    assert {person_posts["flips"].pk, person_posts["flips_mid_text"].pk, person_posts["opener"].pk} <= flipped
+    assert person_posts["other_sentence"].pk not in flipped
+    # Only texts with "meself" in a window (and posts that read them) can change.
+    assert result["analysed"] <= 10
+
+
+def test_a_person_cue_losing_alternatives_replays_the_windows_it_changes(tmp_path, person_posts):
+    rule = Rule.objects.get(rule_id="person.first")
+    rule.data = {**rule.data, "regex": rule.data["regex"] + "|" + FIRST_PERSON}
+    rule.save()
+    change_args = {"record": _edited("person.first", regex=rule.data["regex"][: -len("|" + FIRST_PERSON)])}
+
+    result = _command(tmp_path, change_args)
+
+    assert _deltas(result) == _reference(change_args)
+    assert person_posts["flips"].pk in result["post_version_ids"]["severity_changed"]
+    assert result["analysed"] <= 10
+
+
+def test_a_person_cue_edit_of_another_shape_still_replays_what_it_may_change(tmp_path, person_posts):
+    # Not an added or removed alternative: every text matching either side is a candidate.
+    change_args = {"record": _edited("person.first", regex=r"\b(?:i|meself)\b")}
+
+    result = _command(tmp_path, change_args)
+
+    assert _deltas(result) == _reference(change_args)
+    assert person_posts["flips"].pk in result["post_version_ids"]["severity_changed"]
+
+
+# A thread whose only mention is a drug ("vitamin C"): drug counts as a mention only through
+# combo.drug_into_wounds, so disabling it turns a warning under that thread from low to none.
+DRUG_QUESTION = "Does anyone know if niacinamide and vitamin C can be used together in the morning?"
+WARNING_REPLIES = {
+    "dont_mid_text": "Interesting question. Don't.",  # a cue anchored at a sentence's start
+    "no_mid_text": "Thanks for asking. No. Just no.",
+    "sarcasm": "You will love it, what could possibly go wrong /s",  # sarcasm, no warning cue
+    "sarcasm_and_cue": "Sure, you'll be totally fine /s",
+    "plain": "Please don't, it's dangerous.",
+}
+NOT_WARNING_REPLIES = {
+    "outweighed": "Patch test first, I learned the hard way with a new serum last year.",  # a warning cue that loses
+    "none": "Thanks, good luck with your skin!",
+}
+
+
+@pytest.fixture
+def drug_thread(source) -> dict[str, PostVersion]:
+    texts = [DRUG_QUESTION, *WARNING_REPLIES.values(), *NOT_WARNING_REPLIES.values()]
+    posts = dict(zip(["question", *WARNING_REPLIES, *NOT_WARNING_REPLIES], _stored_thread(source, "Skin talk", texts)))
+    # The same warnings where the thread also names a practice: a mention either way, no change.
+    _stored_thread(source, "Skin talk", ["I dermarolled last night, can I use vitamin C now?", *WARNING_REPLIES.values()])
+    dev_corpus_threads(source)
+    return posts
+
+
+def test_disabling_a_combination_replays_warnings_under_a_mention_it_takes_away(tmp_path, drug_thread):
+    change_args = RULE_EDITS["disable-combination"]()
+
+    result = _command(tmp_path, change_args)
+
+    assert _deltas(result) == _reference(change_args)
+    changed = set(result["post_version_ids"].get("severity_changed", []))
+    assert {drug_thread[name].pk for name in WARNING_REPLIES} <= changed
+    assert not {drug_thread[name].pk for name in NOT_WARNING_REPLIES} & changed
+    # The combination fired on none of them: a prefilter keeping only posts where it fired misses them.
+    assert result["rule_hits_before"] < result["analysed"]
+
+
+def test_disabling_a_combination_skips_warning_cues_that_cannot_win(tmp_path, source):
+    # Mostly a thread like the benchmark's: a drug mention, replies whose warning cue is outweighed.
+    for number in range(5):
+        _stored_thread(source, f"Skin talk {number}", [DRUG_QUESTION, NOT_WARNING_REPLIES["outweighed"], NOT_WARNING_REPLIES["none"]])
+    change_args = RULE_EDITS["disable-combination"]()
+
+    result = _command(tmp_path, change_args)
+
+    assert _deltas(result) == _reference(change_args)
+    assert result["analysed"] == 0
+
+
+@pytest.mark.parametrize("change_args", [{"rule_id": "needling.device", "mode": "disabled"}, {"record": "severity-edit"}])
+def test_a_short_answer_reads_a_parent_that_names_nothing(tmp_path, source, change_args):
+    # "Yes. Twice a week." answers "Should I do it?" under a title naming a dermaroller: the
+    # parent names no concept, but its question is what makes the answer endorse the title.
+    opener, reply = _stored_thread(source, "Dermaroller tonight", ["Should I do it?", "Yes. Twice a week."])
+    if change_args.get("record") == "severity-edit":
+        change_args = RULE_EDITS["severity-edit"]()
+
+    result = _command(tmp_path, change_args)
+
+    assert _deltas(result) == _reference(change_args)
+    if change_args.get("rule_id") == "needling.device":
+        assert reply.pk in result["post_version_ids"]["no_longer_flagged"]
