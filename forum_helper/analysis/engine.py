@@ -1207,6 +1207,12 @@ def _classify_concepts(
     post_warns = any(
         state.stance == "warning" and not state.quoted and state.strength >= _DIRECT_WARNING_STRENGTH for state in states
     )
+    # "Weekly at 1.5mm means your skin never heals. And tret into open channels will burn.": a
+    # warning of any strength makes a sentence that names the practice with no cue but its
+    # schedule part of the warning, not a report
+    post_cautions = any(
+        state.stance == "warning" and not state.quoted and state.strength >= _WEAK_WARNING_STRENGTH for state in states
+    )
     # "My derm did a TCA peel last week. Can I restart my hydroquinone yet?": when a clinician
     # performs the post's injury and the author never says they will do anything themselves,
     # a follow-up question asks about the clinic's procedure and its aftercare.
@@ -1220,7 +1226,9 @@ def _classify_concepts(
         and any(state.clinic and not state.quoted and _INJURY_CONCEPTS & state.live_concepts() for state in states)
     )
     for index, state in enumerate(states):
-        if post_warns and (_describes_a_thing(state, data) or _echoes_a_question(state)):
+        if (post_warns and (_describes_a_thing(state, data) or _echoes_a_question(state))) or (
+            post_cautions and _names_by_schedule_only(state)
+        ):
             # "a roller that's been used for 8 months is a bacteria brush. stop using it": in
             # a warning, a sentence about a thing (no "I") is the reason, not a report
             continue
@@ -1341,6 +1349,19 @@ def _echoes_a_question(state: _SentenceState) -> bool:
         and state.stance in RISKY_STANCES
         and state.strength < _WEAK_PLAN_CUE
         and state.signals.get("first_person", 0.0) <= 0
+    )
+
+
+def _names_by_schedule_only(state: _SentenceState) -> bool:
+    """"Weekly at 1.5mm means ...": a stance read only from a schedule, with no "I" and no
+    cue of a plan, advice or report of its own."""
+    signals = state.signals
+    return (
+        state.stance in RISKY_STANCES
+        and not state.borrowed
+        and state.strength < _WEAK_PLAN_CUE
+        and signals.get("first_person", 0.0) <= 0
+        and not any(signals.get(name, 0.0) > 0 for name in ("planning", "recommending", "reporting_ongoing", "reporting_past"))
     )
 
 
