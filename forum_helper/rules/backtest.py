@@ -532,6 +532,7 @@ class _Scanner:
                 by_source[source] = by_source.get(source, 0) | self.CHANGED
         self._may_warn = self._warning_reader(change) if change.strategy == Strategy.COMBINATION and change.mention_changed else None
         self._reads_windows = reads_warnings or self.cue_extension is not None
+        self._risky: dict[tuple[int, int], bool] = {}
         # Derived concepts (sentence-scope combinations), grown in rule order like the engine.
         self.derivations = [
             (self.bit(combo.concept), self.mask(combo.all_of), self.mask(combo.any_of))
@@ -666,10 +667,15 @@ class _Scanner:
 
     def can_be_risky(self, own: int, thread: int) -> bool:
         """Whether a post may prove a category: an endorsable concept that proves one, or a
-        combination with an endorsable anchor."""
-        if self.endorsable(own, thread) & self.category_concepts:
-            return True
-        return any(self.can_fire(masks, own, thread) for masks in self.category_combinations)
+        combination with an endorsable anchor. (Remembered by mask pair: most posts share a
+        few masks.)"""
+        key = (own, thread)
+        known = self._risky.get(key)
+        if known is None:
+            known = self._risky[key] = bool(self.endorsable(own, thread) & self.category_concepts) or any(
+                self.can_fire(masks, own, thread) for masks in self.category_combinations
+            )
+        return known
 
     def can_fire(self, masks: tuple[int, int, int], own: int, thread: int) -> bool:
         """Whether a post-scope combination may fire: its concepts present in the post or its
