@@ -168,8 +168,9 @@ def main() -> None:
 
 def run(args: argparse.Namespace) -> None:
     from forum_helper.rules.backtest import (
-        PREFILTER_MAX_MEM, BacktestFilters, _stored_versions, backtest_compute, change_resolve, prefilter_set,
+        BacktestFilters, _stored_versions, backtest_compute, change_resolve, prefilter_set,
     )
+    from forum_helper.analysis.ruleset import RE2_MAX_MEM
 
     started = time.perf_counter()
     populate(args.posts)
@@ -193,7 +194,7 @@ def run(args: argparse.Namespace) -> None:
     baseline, baseline_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     print(
         f"baseline_seconds {baseline:.2f} (values_list + RE2 Set scan of every pattern, "
-        f"DFA budget {PREFILTER_MAX_MEM >> 20} MiB, {hits} matches)"
+        f"DFA budget {RE2_MAX_MEM >> 20} MiB, {hits} matches)"
     )
     print(f"baseline_cpu_seconds {baseline_cpu:.2f}")
     if args.default_mem_baseline:

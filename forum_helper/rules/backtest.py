@@ -29,8 +29,8 @@ Any other change (a rule changing kind) replays every post. Thread context is bu
 from the scan (the parent of a post analysed is read whatever it names). Cue bits are found in
 the engine's sentence windows, so a cue anchored at a sentence's start counts mid-text. Above
 PARALLEL_MIN_POSTS the analyses are split between this process and one forked child (the engine
-is pure; the child never touches the database). Every RE2 Set here, the two of the compared
-rulesets included, gets PREFILTER_MAX_MEM for its DFA.
+is pure; the child never touches the database). Every RE2 Set here is built with the engine's
+re2_options (room for its DFA: see RE2_MAX_MEM).
 """
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ from forum_helper.analysis import (
     Analysis, CompiledRuleset, PostContext, PostInput, analyze, compile_ruleset, shared_thread_readings,
 )
 from forum_helper.analysis.engine import ANSWER_MAX_WORDS, DONE_TO_SKIN_CONCEPTS, _blank_ranges
-from forum_helper.analysis.ruleset import MATCHER_KINDS, Matcher, re2_options
+from forum_helper.analysis.ruleset import MATCHER_KINDS, re2_options
 from forum_helper.analysis.text import _QUOTE_HINTS, quote_ranges, split_sentences
 from forum_helper.core.exceptions import ApplicationError
 from forum_helper.intake.models import PostVersion
@@ -75,12 +75,6 @@ THREAD_CONTEXT_POSTS = 20  # as screening.services.post_context_build
 CONCEPT_KINDS = frozenset({"lexicon", "pattern", "measure"})  # as screening.services.post_context_build
 # Below this many posts to analyse, forking a second process costs more than it saves.
 PARALLEL_MIN_POSTS = 3000
-# Memory RE2 may give the DFA of a Set: the prefilter's, and the two the engine matches every
-# text and every cue window with (rebuilt for a backtest's rulesets, see _roomy). With RE2's
-# default (8 MiB) a Set of the ruleset's ~200 case-insensitive patterns runs out of DFA cache
-# every few texts, starts the cache afresh and scans at ~350 us a text; with room for its
-# states it settles near ~10 us. The memory is taken only as states are built.
-PREFILTER_MAX_MEM = 64 << 20
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -210,40 +204,14 @@ def rule_prefilter_patterns(*, rule_id: str, compiled: Iterable[CompiledRuleset]
 
 
 def prefilter_set(patterns: Iterable[str]) -> Any:
-    """One case-insensitive RE2 Set of all patterns (searches anywhere in the text), its DFA
-    given PREFILTER_MAX_MEM."""
-    options = re2.Options()
-    options.case_sensitive = False
+    """One case-insensitive RE2 Set of all patterns (searches anywhere in the text)."""
+    options = re2_options()
     options.never_capture = True
-    options.max_mem = PREFILTER_MAX_MEM
     matcher = re2.Set.SearchSet(options)
     for pattern in patterns:
         matcher.Add(pattern)
     matcher.Compile()
     return matcher
-
-
-def _roomy(ruleset: CompiledRuleset) -> CompiledRuleset:
-    """The ruleset with its concept and cue Sets rebuilt as compile_ruleset builds them (every
-    matcher's source in order, so the same indices), their DFA given PREFILTER_MAX_MEM: the
-    same matches, found without the cache thrashing of RE2's default budget."""
-
-    def rebuilt(matchers: tuple[Matcher, ...], original: Any) -> Any:
-        if not matchers:
-            return original
-        options = re2_options()
-        options.max_mem = PREFILTER_MAX_MEM
-        pattern_set = re2.Set.SearchSet(options)
-        for matcher in matchers:
-            pattern_set.Add(matcher.source)
-        pattern_set.Compile()
-        return pattern_set
-
-    return dataclasses.replace(
-        ruleset,
-        concept_set=rebuilt(ruleset.concept_matchers, ruleset.concept_set),
-        signal_set=rebuilt(ruleset.signal_matchers, ruleset.signal_set),
-    )
 
 
 def _combination_concepts(records: Iterable[dict[str, Any]], rulesets: Iterable[CompiledRuleset]) -> frozenset[str]:
@@ -316,8 +284,8 @@ def change_resolve(
     baseline_records.sort(key=lambda r: order.get(r["id"], len(order)))
     proposed_records.sort(key=lambda r: order.get(r["id"], len(order)))
 
-    baseline = _roomy(compile_ruleset(baseline_records, version=version))
-    proposed = _roomy(compile_ruleset(proposed_records, version=version))
+    baseline = compile_ruleset(baseline_records, version=version)
+    proposed = compile_ruleset(proposed_records, version=version)
     sides = [side for side in (old_run, new_run) if side is not None]
     strategy = _strategy({side["kind"] for side in sides})
     changed_patterns: tuple[str, ...] = ()
@@ -410,7 +378,6 @@ class _WindowSearch:
         self.per_window = any(_WINDOW_EDGE_ONLY.search(source) for source in sources)
         options = re2_options()
         options.never_capture = True
-        options.max_mem = PREFILTER_MAX_MEM
         matcher = re2.Set.SearchSet(options)
         for source in sources:
             matcher.Add(f"(?m){source}")
