@@ -226,7 +226,7 @@ def analyze(post: PostInput, context: PostContext | None, ruleset: CompiledRules
     _borrow_schedule_fragments(reading.states, reading.data)
 
     endorsed, supporting, direct_supporting = _classify_concepts(reading.states, reading.data)
-    context_hits = _context_cue_hits(reading.states)
+    context_hits = _context_cue_hits(reading.states, reading.data)
     if context_hits and _warns_directly(reading.states):
         # "No hun, go to a proper clinic. Mine did 3 sessions 6 weeks apart": under a direct
         # warning, a sentence whose only stance is a schedule does not endorse the thread.
@@ -815,6 +815,16 @@ def _decide_sentence_stance(
     for stance in _STANCE_TIE_ORDER:
         if scores[stance] == best:
             break
+    if (
+        stance == "reporting"
+        and best < _BORROW_MIN_STRENGTH
+        and not signals.get("first_person", 0.0)
+        and not any(hit.concept == _SCHEDULE_CONCEPT and not hit.negated for hit in state.concept_hits)
+    ):
+        # "Under the flakes the skin is raw and still re-epithelialising, and HQ on raw skin
+        # stings": a lone weak cue ("still") in a sentence about the skin, with no "I" and no
+        # schedule, reports nobody's practice
+        return
     if stance == "reporting":
         stance = "reporting_ongoing" if ongoing >= past else "reporting_past"
     state.stance = stance
@@ -930,10 +940,26 @@ def _apply_ended_practice(states: list[_SentenceState]) -> None:
             not state.quoted
             and state.stance == "reporting_past"
             and state.signals.get("reporting_past", 0.0) >= _ENDED_PRACTICE_WEIGHT
-            and any(not hit.negated and hit.matcher.category for hit in state.concept_hits)
+            and (
+                any(not hit.negated and hit.matcher.category for hit in state.concept_hits)
+                # "I don't roll anymore.": a first-person sentence naming nothing that says the
+                # author stopped ends the practice named before ("Never again, it burned" may end
+                # only the last step, so it does not)
+                or (
+                    index > 0
+                    and not any(not hit.negated and hit.concept for hit in state.concept_hits)
+                    and state.signals.get("first_person", 0.0) > 0
+                    and not state.signals.get("warning", 0.0)
+                )
+            )
         ):
             last = index
-    if last < 0 or any(state.stance in RISKY_STANCES and not state.quoted for state in states[last + 1 :]):
+    # a later sentence whose only cue is a schedule ("... pressing that into your face every
+    # week") does not take the practice up again
+    if last < 0 or any(
+        state.stance in RISKY_STANCES and not state.quoted and state.strength >= _BORROW_MIN_STRENGTH
+        for state in states[last + 1 :]
+    ):
         return
     for state in states[:last]:
         if state.stance == "reporting_ongoing" and not state.quoted and not state.sentence.is_question:
@@ -1388,10 +1414,30 @@ def _warns_directly(states: list[_SentenceState]) -> bool:
     )
 
 
-def _context_cue_hits(states: list[_SentenceState]) -> list[_Hit]:
+# "How long have you been doing it for?", "how long had the patch been stable before you did
+# it?": a question in the perfect about the other person's own experience asks how it went for
+# them, not how to do it, so its pointing words do not endorse the thread's practice. ("How
+# many seconds did you start with?" still asks for a dose to copy.)
+_THEIR_EXPERIENCE_PAIRS = frozenset(
+    {
+        (b"have", b"you"), (b"had", b"you"), (b"before", b"you"), (b"you've", b"been"),
+        (b"you've", b"done"), (b"you've", b"noticed"), (b"you've", b"seen"),
+    }
+)
+
+
+def _asks_their_experience(state: _SentenceState, data: bytes) -> bool:
+    if not state.sentence.is_question or state.signals.get("planning", 0.0) >= _STATED_PLAN_STRENGTH:
+        return False
+    words = data[state.sentence.start : state.sentence.end].lower().replace(b"\xe2\x80\x99", b"'").split()
+    words = [word.strip(b",.?!;:()\"") for word in words]
+    return any(pair in _THEIR_EXPERIENCE_PAIRS for pair in zip(words, words[1:]))
+
+
+def _context_cue_hits(states: list[_SentenceState], data: bytes) -> list[_Hit]:
     found: list[_Hit] = []
     for state in states:
-        if state.stance in RISKY_STANCES and state.signals.get("context", 0) > 0:
+        if state.stance in RISKY_STANCES and state.signals.get("context", 0) > 0 and not _asks_their_experience(state, data):
             if not any(not hit.negated for hit in state.concept_hits if hit.matcher.category):
                 found.extend(hit for hit in state.signal_hits if hit.matcher.signal == "context")
     return found
