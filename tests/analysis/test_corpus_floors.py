@@ -44,7 +44,7 @@ holdout18 (unseen forum styles: Q&A, phpBB, Facebook, trade/salon forums, beard 
 forums, tattoo) and holdout19 (whole threads, long multi-paragraph posts, diaries, reviews,
 buried risky lines) were measured once, untouched, on the rules of the time: holdout18
 P 0.924 / R 0.793 / F1 0.854, holdout19 P 0.825 / R 0.870 / F1 0.847. They have been tuned on
-since in round 7 (holdout18 F1 0.928 / P 0.944, holdout19 F1 0.884 / P 0.899 when their floors
+since in round 7 (holdout18 F1 0.934 / P 0.944, holdout19 F1 0.884 / P 0.899 when their floors
 were set, 0.03 below those figures) and no longer estimate unseen posts.
 """
 
@@ -79,7 +79,7 @@ FLOORS = {
     "holdout15.jsonl": (0.883, 0.931),
     "holdout16.jsonl": (0.958, 0.958),
     "holdout17.jsonl": (0.97, 0.97),
-    "holdout18.jsonl": (0.898, 0.914),
+    "holdout18.jsonl": (0.904, 0.914),
     "holdout19.jsonl": (0.854, 0.869),
 }
 
