@@ -194,7 +194,6 @@ def _deliveries_save(deliveries: list[Delivery]) -> None:
         f"outcome = CASE id {case} END, "
         f"error = CASE id {case} END, "
         f"post_version_id = CAST(CASE id {case} END AS bigint), "  # typed even when every link is NULL
-
         f"body = CASE WHEN id IN ({', '.join(['%s'] * len(failed))}) THEN body ELSE %s END, "
         f"processed_at = %s "
         f"WHERE id IN ({by_id})"
