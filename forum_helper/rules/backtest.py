@@ -384,15 +384,14 @@ class _WindowSearch:
         self.empty = not sources
         if not self.empty:
             matcher.Compile()
-        self._match = matcher.Match
-        self.window_match = matcher.Match  # one window: a superset of the patterns' matches there
+        self.match = matcher.Match  # on one window: a superset of the patterns' matches there
 
     def __call__(self, text: _Windows) -> bool:
         if self.empty or not text.data:
             return False
         if text.lines is not None and not self.per_window:
-            return bool(self._match(text.lines))
-        return any(self._match(window) for window, _ in text.windows)
+            return bool(self.match(text.lines))
+        return any(self.match(window) for window, _ in text.windows)
 
 
 @dataclass(frozen=True)
@@ -489,7 +488,7 @@ class _Scanner:
         # Only the matcher and combination prefilters read WARNING.
         reads_warnings = change.strategy in (Strategy.MATCHER, Strategy.COMBINATION)
         self._warning_search = _WindowSearch(sorted(warning_sources) if reads_warnings else ())
-        self._warning_window = self._warning_search.window_match
+        self._warning_window = self._warning_search.match
         person_cue = change.strategy == Strategy.MATCHER and all(
             side is not None and side["kind"] == "person_cue" for side in (change.old_record, change.new_record)
         )
@@ -540,8 +539,10 @@ class _Scanner:
         cues weigh (neutral: with hypothetical cues; reporting: ongoing and past, in a
         statement); positional warning cues count as if placed. None (every warning cue may
         win) when the two rulesets read cues differently or a cue weighs less than nothing."""
-        key = [(m.rule_id, m.source, m.signal, m.weight, m.position, m.question_only) for m in change.baseline.signal_matchers]
-        if key != [(m.rule_id, m.source, m.signal, m.weight, m.position, m.question_only) for m in change.proposed.signal_matchers]:
+        def cue_reading(ruleset: CompiledRuleset) -> list[tuple]:
+            return [(m.rule_id, m.source, m.signal, m.weight, m.position, m.question_only) for m in ruleset.signal_matchers]
+
+        if cue_reading(change.baseline) != cue_reading(change.proposed):
             return None
         matchers = change.baseline.signal_matchers
         if not matchers or any(m.weight < 0 for m in matchers):
