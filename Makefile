@@ -22,7 +22,7 @@ migrate: install
 
 ## Set up the embedded default (SQLite, in-process tasks), load the sample data, serve on $(HOST).
 demo: migrate
-	$(BIN)/python manage.py demo_setup
+	$(BIN)/python manage.py demo_setup --url http://$(HOST)/
 	$(BIN)/python manage.py runserver $(HOST)
 
 ## Set up and run the whole test suite (services come from DATABASE_URL / CELERY_BROKER_URL).

@@ -48,6 +48,13 @@ def test_demo_setup_creates_users_source_and_the_screened_sample_thread() -> Non
 
 
 @pytest.mark.django_db
+def test_demo_setup_prints_the_address_it_is_served_on() -> None:
+    out = StringIO()
+    call_command("demo_setup", url="http://127.0.0.1:8765/", stdout=out)
+    assert out.getvalue().rstrip().endswith("open http://127.0.0.1:8765/")
+
+
+@pytest.mark.django_db
 def test_a_second_run_changes_nothing_but_the_passwords() -> None:
     _, first = demo_setup()
     users_before = list(get_user_model().objects.order_by("pk").values_list("pk", "username", "is_staff", "is_superuser"))

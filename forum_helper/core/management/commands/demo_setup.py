@@ -33,6 +33,9 @@ def demo_thread_path() -> Path:
 class Command(BaseCommand):
     help = "Create the demo users and source, import and screen the sample thread (safe to run again)."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--url", default=DEMO_URL, help=f"the address `make demo` serves on (default {DEMO_URL})")
+
     def handle(self, *args, **options) -> None:
         moderator_password = _demo_user_upsert(username="demo-moderator", group=MODERATORS, superuser=False)
         admin_password = _demo_user_upsert(username="demo-admin", group=ADMINS, superuser=True)
@@ -57,7 +60,7 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"demo moderator: demo-moderator / {moderator_password}"))
         self.stdout.write(self.style.SUCCESS(f"demo admin:     demo-admin / {admin_password}"))
-        self.stdout.write(f"open {DEMO_URL}")
+        self.stdout.write(f"open {options['url']}")
 
 
 def _demo_user_upsert(*, username: str, group: str, superuser: bool) -> str:
