@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 
+from forum_helper.core.admin import HTTPS_URL_FORMFIELDS, https_url_formfield
 from forum_helper.intake.models import Delivery, ForumSource, Post, PostVersion, Thread
 
 
@@ -12,11 +13,13 @@ class ForumSourceForm(forms.ModelForm):
     class Meta:
         model = ForumSource
         exclude = ["secrets"]
+        formfield_callback = https_url_formfield
 
 
 @admin.register(ForumSource)
 class ForumSourceAdmin(admin.ModelAdmin):
     form = ForumSourceForm
+    formfield_overrides = HTTPS_URL_FORMFIELDS
     list_display = ("slug", "kind", "instance_url", "secret_summary", "created_at")
     readonly_fields = ("secret_summary",)
 
@@ -42,6 +45,7 @@ class PostVersionInline(admin.TabularInline):
 
 @admin.register(Thread)
 class ThreadAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URL_FORMFIELDS
     list_display = ("title", "source", "external_id", "created_at")
     list_filter = ("source",)
     search_fields = ("title", "external_id")
