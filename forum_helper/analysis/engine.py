@@ -901,6 +901,7 @@ def _apply_sarcasm(states: list[_SentenceState]) -> None:
 
 
 _DATED_PAST_WEIGHT = 1.5  # "two years ago", "back in 2019", "once": the story is over
+_STRONG_WARNING_STRENGTH = 3.0  # "Don't be me.", "Learn from me: don't do this at home."
 
 
 def _apply_cautionary_tale(states: list[_SentenceState]) -> None:
@@ -912,11 +913,28 @@ def _apply_cautionary_tale(states: list[_SentenceState]) -> None:
         state.stance == "warning"
         and not state.quoted
         and state.strength >= _DIRECT_WARNING_STRENGTH
-        and state.signals.get("second_person", 0.0) > 0
+        # "Don't be me." / "Learn from me: don't do this at home." speaks to the reader too
+        and (state.signals.get("second_person", 0.0) > 0 or state.strength >= _STRONG_WARNING_STRENGTH)
         for state in states
     )
     if not warns_reader:
         return
+    for state in states:
+        if (
+            state.stance == "reporting_ongoing"
+            and not state.quoted
+            and not state.sentence.is_question
+            and (
+                state.signals.get("reporting_past", 0.0) >= _DATED_PAST_WEIGHT
+                or state.strength < _WEAK_PLAN_CUE
+                or (state.signals.get("reporting_ongoing", 0.0) <= 0 and state.signals.get("reporting_past", 0.0) > 0)
+            )
+        ):
+            # "Rolled 1mm every 4 days for two months in 2022 ... Don't be me.": under a
+            # strong warning to the reader, a routine dated in the past, told in the past tense
+            # ("I stamped twice a week for a month"), or read only from a weak cue ("the
+            # cartridge I'd used 3 times"), is the story being told
+            state.stance = "reporting_past"
     if not any(state.signals.get("reporting_past", 0.0) >= _DATED_PAST_WEIGHT and not state.quoted for state in states):
         return
     for state in states:
