@@ -612,8 +612,19 @@ def _context_endorsable(states: list[_SentenceState], context: PostContext, rule
     """Pointing words ("same here", "keep it up") endorse the thread's subject only when the
     reply does not place it in a clinic ("my derm said the same") and the post replied to
     does not itself warn against it ("same here" under "never again" agrees with a warning)."""
-    if any(state.clinic for state in states) and not any(state.signals.get("home", 0) > 0 for state in states):
+    reply_at_home = any(state.signals.get("home", 0) > 0 for state in states)
+    if any(state.clinic for state in states) and not reply_at_home:
         return False
+    if context.parent_text and not reply_at_home:
+        # "Stick with it, it took me 20 sessions" under "my dermatologist started me on NB-UVB
+        # at the hospital": agreeing with a clinic's treatment (or about the condition it
+        # treats) does not endorse doing it at home
+        parent = _parent_analysis(context, ruleset, with_title=False)
+        if not parent.risky and _shared(
+            (id(ruleset), "clinic_treatment", context.parent_text),
+            lambda: _tells_of_clinic_treatment(_read(context.parent_text, ruleset).states),
+        ):
+            return False
     if context.parent_text and "?" not in context.parent_text:
         # a question that names the risk ("or get it done?") is not a warning to agree with
         parent = _parent_analysis(context, ruleset, with_title=False)
@@ -689,6 +700,18 @@ def _answer_to_plan_hits(
         if state.stance is None:
             state.stance, state.strength, state.borrowed = "recommending", _BORROW_MIN_STRENGTH, True
     return concept_hits
+
+
+def _tells_of_clinic_treatment(states: list[_SentenceState]) -> bool:
+    """"My dermatologist started me on NB-UVB at the hospital": a sentence puts the practice
+    itself in a clinic, and nothing in the text puts anything at home."""
+    return any(
+        state.signals.get("clinician", 0.0) >= _CLINIC_MIN_STRENGTH
+        and not state.quoted
+        and _CLINIC_TREATMENT_CONCEPTS & state.live_concepts()
+        for state in states
+    ) and not any(state.signals.get("home", 0.0) > 0 for state in states)
+
 
 
 def _names_a_clinician_not_home(states: list[_SentenceState]) -> bool:
@@ -858,6 +881,7 @@ _CLINIC_DONE_CONCEPTS = frozenset(
     {"needling", "ablation", "procedure", "cell_transfer", "graft_generic", "tattoo", "uv_home_device", "wound_state"}
 )
 _INJURY_CONCEPTS = frozenset({"needling", "ablation", "procedure"})
+_CLINIC_TREATMENT_CONCEPTS = _CLINIC_DONE_CONCEPTS | {"uv_light"}
 # what a follow-up question about a clinic's procedure names: the procedure, its wound, its aftercare drug
 _FOLLOW_UP_CONCEPTS = _CLINIC_DONE_CONCEPTS | {"drug"}
 # Concepts that name the practice itself; a sentence holding one is not just pointing back.
