@@ -904,10 +904,26 @@ def _apply_disavowal(states: list[_SentenceState]) -> None:
     # "When is it safe to wax again? I'm not doing anything until I hear from my derm": a
     # disavowal that waits for a clinician also answers the author's own questions.
     defers = any(state.signals.get("clinician", 0.0) > 0 for state in disavowals)
-    for state in states:
+    # a disavowal naming nothing ("Not going to use it either way") disowns the whole thing; one
+    # that names a variant ("I'm not doing the 1mm one again") may leave another one planned
+    whole = [
+        index
+        for index, state in enumerate(states)
+        if state in disavowals and not any(hit.concept for hit in state.concept_hits)
+    ]
+    last_disavowal = max(whole, default=-1)
+    for index, state in enumerate(states):
         if state.stance == "planning" and (
-            state.signals.get("planning", 0.0) < _WEAK_PLAN_CUE or (defers and state.sentence.is_question)
+            state.signals.get("planning", 0.0) < _WEAK_PLAN_CUE
+            # "Should I throw it out or is it still sterile? Not going to use it either way." /
+            # "is it dangerous for me to be in the room? (She's doing it, I'm not.)": a
+            # question the author follows with a disavowal does not ask how to do it
+            or (state.sentence.is_question and (defers or index < last_disavowal))
         ):
+            state.stance = "neutral"
+        elif state.stance == "reporting_ongoing" and not state.quoted and state.strength < _WEAK_PLAN_CUE:
+            # "I have a 0.5 roller from 2019 still in its box ... Not going to use it": a lone
+            # weak cue ("still", a schedule) does not report a practice the author disavows
             state.stance = "neutral"
 
 
