@@ -655,10 +655,13 @@ def _answer_to_plan_hits(
     if len(data.split()) > ANSWER_MAX_WORDS:
         return []
     own = [state for state in states if not state.quoted]
+    endorses = any(state.stance in RISKY_STANCES for state in own)
     for state in own:
         if state.sentence.is_question or state.clinic or state.stance in ("warning", "reporting_past"):
             return []
-        if state.stance == "neutral" and state.strength >= _CLINIC_MIN_STRENGTH:
+        if state.stance == "neutral" and (state.strength >= _CLINIC_MIN_STRENGTH or not endorses):
+            # "10% lactic is not an ablative peel, but still wear SPF 50": a reply read only as
+            # explaining or as aftercare advice names a measure without saying "do it"
             return []
     opening = data[own[0].sentence.content_start :].lstrip(b" \t\"'*-").lower() if own else b""
     affirmative = any(
