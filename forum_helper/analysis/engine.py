@@ -431,11 +431,32 @@ def _clinic_in_other_clause(state: _SentenceState, data: bytes) -> bool:
     ]
     if not cues or not home:
         return False
+    if _own_uv_device_after(state, data, cues):
+        return True
     sentence = state.sentence
     contrasts = contrast_breaks(data, sentence.start, sentence.end)
     return bool(contrasts) and any(
         all(cue < start and not same_clause(contrasts, cue, start) for cue in cues) for start in home
     )
+
+
+_OWN_DEVICE_WORDS = (b"bed", b"lamp", b"solarium", b"booth", b"panel", b"wand", b"unit")
+_OWNER_WORDS = (b"my ", b"my own ", b"my home ", b"my new ", b"my old ", b"our ")
+
+
+def _own_uv_device_after(state: _SentenceState, data: bytes, cues: list[int]) -> bool:
+    """"Had a CO2 at the clinic on Monday and I'm hopping on my sunbed tonight": the author's own
+    sunbed or lamp, named after every clinician cue, is theirs, not the clinic's."""
+    for hit in state.concept_hits:
+        if hit.negated or hit.concept not in ("uv_light", "uv_home_device") or not all(cue < hit.start for cue in cues):
+            continue
+        word = data[hit.start : hit.end].lower()
+        if hit.concept != "uv_home_device" and not any(name in word for name in _OWN_DEVICE_WORDS):
+            continue
+        before = data[max(state.sentence.start, hit.start - 16) : hit.start].lower()
+        if word.startswith(_OWNER_WORDS) or before.endswith(_OWNER_WORDS):
+            return True
+    return False
 
 
 def _blank_ranges(data: bytes, ranges: list[tuple[int, int]]) -> bytes:
