@@ -325,6 +325,12 @@ def _parse_number(raw: bytes | None) -> float | None:
         return None
 
 
+_LISTING_HEADERS = (
+    b"listing:", b"product listing:", b"listing copied:", b"product description:", b"item description:",
+    b"product page:", b"amazon listing:", b"etsy listing:", b"ebay listing:",
+)
+
+
 def _read(text: str, ruleset: CompiledRuleset, *, all_sentences: bool = False) -> _Reading:
     """Scan for concepts; read cues in the sentences around them (or in every sentence)."""
     data = text.encode("utf-8")
@@ -335,7 +341,10 @@ def _read(text: str, ruleset: CompiledRuleset, *, all_sentences: bool = False) -
     sentences = split_sentences(data)
     states = [_SentenceState(sentence) for sentence in sentences]
     starts = [sentence.start for sentence in sentences]
-    quotes = quote_ranges(data)
+    # "Product listing: DermaStamp 1.0 mm ... Suggested use: 'stamp until pinpoint bleeding, then
+    # apply minoxidil'": a post that is a product listing passes the seller's directions on to
+    # its readers; its quotation marks do not make them someone else's words
+    quotes = [] if data.lstrip(b" \t\r\n*#>-").lower().startswith(_LISTING_HEADERS) else quote_ranges(data)
     quoted_hits: list[_Hit] = []
     quoted_by_sentence: dict[int, list[_Hit]] = {}
     for hit in hits:
