@@ -50,7 +50,10 @@ holdout20 (a realistic week of a mixed skincare forum) and holdout21 (hard cases
 home, plans vs regrets, sarcasm, quoted plans, buried lines) were written last and measured
 once, untouched, on the final rules of round 7: holdout20 P 0.892 / R 0.825 / F1 0.857 (stance
 0.770), holdout21 P 0.831 / R 0.802 / F1 0.817 (stance 0.660); together P 0.860 / R 0.813 /
-F1 0.836. They are the current honest estimate for unseen posts; their floors sit 0.03 below.
+F1 0.836. They were the honest estimate for unseen posts until tuning round 8 tuned on both
+(holdout20 F1 0.968 / P 1.000, holdout21 F1 0.976 / P 1.000 when their floors were set, 0.03
+below those figures and capped at 0.97); the blind figures above stay the last honest estimate
+until the next blind corpora are measured.
 """
 
 from __future__ import annotations
@@ -86,8 +89,8 @@ FLOORS = {
     "holdout17.jsonl": (0.97, 0.97),
     "holdout18.jsonl": (0.904, 0.914),
     "holdout19.jsonl": (0.854, 0.869),
-    "holdout20.jsonl": (0.827, 0.862),
-    "holdout21.jsonl": (0.787, 0.801),
+    "holdout20.jsonl": (0.938, 0.97),
+    "holdout21.jsonl": (0.946, 0.97),
 }
 
 
