@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from forum_helper.analysis import CompiledRuleset, PostContext, PostInput, analyze, compile_ruleset  # noqa: E402
 from forum_helper.analysis import load_ruleset_document  # noqa: E402
+from forum_helper.analysis.learned import load_learned_model  # noqa: E402
 
 BENIGN_SENTENCES = (
     "My cheeks get really dry every winter so I switched to a thicker moisturiser.",
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     document = load_ruleset_document()
-    ruleset = compile_ruleset(document["rules"], version=document["version"])
+    ruleset = compile_ruleset(document["rules"], version=document["version"], learned=load_learned_model())
     posts = generate_posts(args.posts, args.seed)
     average_bytes = sum(len(text.encode("utf-8")) for text in posts) / len(posts)
     bench_full(posts[:200], ruleset)  # warm-up

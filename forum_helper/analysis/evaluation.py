@@ -155,14 +155,18 @@ def main(argv: list[str] | None = None) -> None:
     import argparse
     import json
 
+    from forum_helper.analysis.learned import load_learned_model
     from forum_helper.analysis.ruleset import compile_ruleset, load_ruleset_document
 
     parser = argparse.ArgumentParser(description="Score the default (or given) ruleset on a labelled JSONL corpus.")
     parser.add_argument("corpus", nargs="+")
     parser.add_argument("--ruleset", default=None, help="ruleset JSON file (default: fixtures/analysis/default_ruleset.json)")
+    parser.add_argument("--learned-model", default=None, help="learned reading JSON (default: fixtures/analysis/learned_model.json)")
+    parser.add_argument("--rules-only", action="store_true", help="the rules alone, without the learned reading")
     args = parser.parse_args(argv)
     document = load_ruleset_document(args.ruleset)
-    ruleset = compile_ruleset(document["rules"], version=document.get("version", 0))
+    learned = None if args.rules_only else load_learned_model(args.learned_model)
+    ruleset = compile_ruleset(document["rules"], version=document.get("version", 0), learned=learned)
     for path in args.corpus:
         with open(path, encoding="utf-8") as handle:
             records = [json.loads(line) for line in handle if line.strip()]

@@ -53,6 +53,7 @@ from typing import Any, Iterable, Mapping
 
 import re2
 
+from forum_helper.analysis.learned import LearnedModel
 from forum_helper.analysis.model import CATEGORIES, MODIFIERS
 
 MATCHER_KINDS = frozenset(
@@ -168,6 +169,8 @@ class CompiledRuleset:
     # "mentioned but not endorsed" evidence of posts that are not risky.
     mention_category_of_concept: Mapping[str, str]
     rule_ids: tuple[str, ...]
+    # The learned second reading (learned.py), or None for the rules alone.
+    learned: LearnedModel | None = None
 
     @property
     def patterns(self) -> tuple[str, ...]:
@@ -220,7 +223,11 @@ def load_ruleset_document(path: str | Path | None = None) -> dict[str, Any]:
 
 
 def compile_ruleset(
-    rules: Iterable[Mapping[str, Any]], version: int = 0, *, include_shadow: bool = False
+    rules: Iterable[Mapping[str, Any]],
+    version: int = 0,
+    *,
+    include_shadow: bool = False,
+    learned: LearnedModel | None = None,
 ) -> CompiledRuleset:
     """Validate rule records and compile the active ones (and shadow ones if asked)."""
     matchers: list[Matcher] = []
@@ -279,6 +286,7 @@ def compile_ruleset(
         category_of_concept=MappingProxyType(category_of_concept),
         mention_category_of_concept=MappingProxyType(_mention_categories(matchers, combinations, category_of_concept)),
         rule_ids=tuple(sorted(seen_ids)),
+        learned=learned,
     )
 
 

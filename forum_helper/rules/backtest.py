@@ -61,7 +61,7 @@ from forum_helper.analysis.text import _QUOTE_HINTS, quote_ranges, split_sentenc
 from forum_helper.core.exceptions import ApplicationError
 from forum_helper.intake.models import PostVersion
 from forum_helper.rules.models import Rule, RuleMode
-from forum_helper.rules.selectors import post_version_verdicts, ruleset_version_latest
+from forum_helper.rules.selectors import learned_model, post_version_verdicts, ruleset_version_latest
 from forum_helper.rules.validation import rule_record_validate, ruleset_compile_check
 
 CHUNK_SIZE = 2000
@@ -284,8 +284,9 @@ def change_resolve(
     baseline_records.sort(key=lambda r: order.get(r["id"], len(order)))
     proposed_records.sort(key=lambda r: order.get(r["id"], len(order)))
 
-    baseline = compile_ruleset(baseline_records, version=version)
-    proposed = compile_ruleset(proposed_records, version=version)
+    # Both sides read with the same learned model, so only the rule change makes a difference.
+    baseline = compile_ruleset(baseline_records, version=version, learned=learned_model())
+    proposed = compile_ruleset(proposed_records, version=version, learned=learned_model())
     sides = [side for side in (old_run, new_run) if side is not None]
     strategy = _strategy({side["kind"] for side in sides})
     changed_patterns: tuple[str, ...] = ()

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from forum_helper.analysis import Analysis, CompiledRuleset, PostContext, PostInput, analyze, compile_ruleset
+from forum_helper.analysis.learned import LearnedModel, load_learned_model
 from forum_helper.moderation.models import Decision
 from forum_helper.rules.models import Rule, RuleMode, RuleRevision, RulesetVersion
 
@@ -64,11 +66,18 @@ def ruleset_entries_at(*, number: int) -> list[RulesetEntry]:
     return [RulesetEntry(record=snapshot, revision_id=revision_id) for _, snapshot, revision_id in ordered]
 
 
+def learned_model() -> LearnedModel | None:
+    """The learned second reading every active ruleset is compiled with (None: rules alone)."""
+    return load_learned_model() if settings.DETECTOR_LEARNED_READING else None
+
+
 def _ruleset_build(*, version: RulesetVersion, shadow: bool) -> ActiveRuleset:
     entries = ruleset_entries_at(number=version.number)
     modes = {RuleMode.ACTIVE, RuleMode.SHADOW} if shadow else {RuleMode.ACTIVE}
     chosen = [entry for entry in entries if entry.record.get("mode") in modes]
-    compiled = compile_ruleset([entry.record for entry in chosen], version=version.number, include_shadow=shadow)
+    compiled = compile_ruleset(
+        [entry.record for entry in chosen], version=version.number, include_shadow=shadow, learned=learned_model()
+    )
     return ActiveRuleset(
         version=version.number,
         compiled=compiled,
@@ -87,7 +96,7 @@ def _ruleset_cached(*, shadow: bool, number: int | None = None) -> ActiveRuleset
             raise RulesetVersion.DoesNotExist(f"No ruleset version {number}")
         _default_ruleset_load()
         row = versions.values_list("pk", "number", "created_at").first()
-    key = (*row, shadow)
+    key = (*row, shadow, settings.DETECTOR_LEARNED_READING)
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from forum_helper.analysis import CompiledRuleset
 from forum_helper.analysis.batch import BatchRecordError
-from forum_helper.analysis.evaluation import evaluate, format_report
+from forum_helper.analysis.evaluation import evaluate, format_report, main
 
 RISKY_PLAN = {
     "id": "a", "text": "I want to roll my face with a 1.5mm dermaroller every week.",
@@ -45,3 +47,20 @@ def test_format_report_prints_scores_stance_accuracy_and_severity_confusion(rule
 def test_a_record_without_a_label_is_rejected(ruleset: CompiledRuleset) -> None:
     with pytest.raises(BatchRecordError, match="label"):
         evaluate([{"id": "x", "text": "hi"}], ruleset)
+
+
+def test_the_command_line_scores_with_the_learned_reading_or_the_rules_alone(tmp_path, capsys) -> None:
+    corpus = tmp_path / "one.jsonl"
+    text = "had my laser on tuesday at the clinic, going to the tanning salon friday so the redness blends in lol anyone done this?"
+    corpus.write_text(json.dumps({"id": "x", "text": text, "label": {"risky": True, "stance": "planning"}}) + "\n")
+
+    main([str(corpus)])
+    with_learned = capsys.readouterr().out
+    main([str(corpus), "--rules-only"])
+    rules_alone = capsys.readouterr().out
+
+    def risky_line(out: str) -> str:
+        return next(line for line in out.splitlines() if line.startswith("risky "))
+
+    assert risky_line(with_learned).endswith("1/0/0")
+    assert risky_line(rules_alone).endswith("0/0/1")

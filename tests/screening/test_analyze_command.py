@@ -84,3 +84,20 @@ def test_evaluate_detector_prints_scores_for_each_corpus_file() -> None:
 def test_evaluate_detector_names_a_missing_corpus() -> None:
     with pytest.raises(CommandError, match="no corpus at"):
         call_command("evaluate_detector", "--corpus", "/nonexistent/corpus.jsonl")
+
+
+# A clinic laser followed by the author's own tanning-salon visit: the rules alone miss that the
+# author plans it ("going to ... friday"); the learned reading, on by default, flags it.
+CLINIC_THEN_SUNBED = "had my laser on tuesday at the clinic, going to the tanning salon friday so the redness blends in lol anyone done this?"
+
+
+def test_analyze_reads_with_the_learned_reading_unless_it_is_switched_off(tmp_path: Path, settings) -> None:
+    line = json.dumps({"id": "x", "text": CLINIC_THEN_SUNBED})
+    [with_learned], _ = run_analyze(tmp_path, [line])
+    settings.DETECTOR_LEARNED_READING = False
+    [rules_alone], _ = run_analyze(tmp_path, [line])
+
+    assert (with_learned["risky"], with_learned["stance"]) == (True, "planning")
+    assert "uv_combination" in with_learned["categories"]
+    assert "learned reading" in with_learned["explanation"]
+    assert rules_alone["risky"] is False

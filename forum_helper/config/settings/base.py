@@ -101,6 +101,9 @@ STANDARD_WEBHOOK_TOLERANCE_SECONDS = 300
 # a change made in another process (admin, command) reaches every delivery within this time.
 FORUM_SOURCE_CACHE_SECONDS = env_int("FORUM_SOURCE_CACHE_SECONDS", 5)
 
+# The detector's learned second reading (forum_helper/analysis/learned.py) on top of the rules.
+DETECTOR_LEARNED_READING = env_bool("DETECTOR_LEARNED_READING", True)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
