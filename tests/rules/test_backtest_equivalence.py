@@ -3,20 +3,29 @@
 The reference reads each post the way screening does (services.post_context_build) with both
 rulesets; the backtest is run through `manage.py backtest_rule --json`, so its prefilters,
 in-memory thread contexts and (when forced) its forked second process are all on the path.
+
+The tests over the crafted threads and the dev corpus (TestOverTheStoredCorpus) share one copy of
+those posts, stored once for the class in a transaction rolled back after it; each test runs in its
+own savepoint inside it, as every django_db test does. The reference of a change is a pure function
+of those posts and rules, so it is computed once per change and compared with every command run
+and forked backtest of that change.
 """
+import copy
 import itertools
 import json
 from collections import Counter
+from collections.abc import Iterator
 from io import StringIO
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
-from forum_helper.analysis import PostInput, analyze
-from forum_helper.intake.models import PostVersion, Thread
+from forum_helper.analysis import PostContext, PostInput, analyze
+from forum_helper.intake.models import ForumSource, PostVersion, Thread
 from forum_helper.rules import backtest
 from forum_helper.rules.backtest import BacktestFilters, change_resolve
 from forum_helper.rules.models import Rule
@@ -90,35 +99,39 @@ def _store_threads(source) -> None:
             stored.append(version)
 
 
-@pytest.fixture
-def stored(source) -> None:
-    _store_threads(source)
-    dev_corpus_threads(source, with_author_roles=True)
+def _reference_inputs(filters: BacktestFilters = BacktestFilters()) -> list[tuple[int, PostInput, PostContext]]:
+    """Every covered post version as screening reads it: its text, author role and context."""
+    versions = backtest._stored_versions(filters).select_related("post__thread", "post__parent").order_by("pk")
+    return [
+        (version.pk, PostInput(text=version.raw_text, author_role=version.post.author_role), post_context_build(post=version.post))
+        for version in versions
+    ]
 
 
-def _reference(change_args: dict[str, Any], filters: BacktestFilters = BacktestFilters()) -> dict[str, Any]:
+def _reference(
+    change_args: dict[str, Any],
+    filters: BacktestFilters = BacktestFilters(),
+    inputs: list[tuple[int, PostInput, PostContext]] | None = None,
+) -> dict[str, Any]:
     """A full re-analysis: every covered post, read with screening's context, under both rulesets."""
     change = change_resolve(**change_args)
-    versions = backtest._stored_versions(filters).select_related("post__thread", "post__parent").order_by("pk")
     ids: dict[str, list[int]] = {"newly_flagged": [], "no_longer_flagged": [], "severity_changed": [], "rule_hits": []}
     severity: Counter = Counter()
     hits = [0, 0]
-    for version in versions:
-        post_input = PostInput(text=version.raw_text, author_role=version.post.author_role)
-        context = post_context_build(post=version.post)
+    for pk, post_input, context in _reference_inputs(filters) if inputs is None else inputs:
         before = analyze(post_input, context, change.baseline)
         after = analyze(post_input, context, change.proposed)
         hits[0] += change.changed_id in before.rule_ids
         hits[1] += change.changed_id in after.rule_ids
         if after.risky and not before.risky:
-            ids["newly_flagged"].append(version.pk)
+            ids["newly_flagged"].append(pk)
         elif before.risky and not after.risky:
-            ids["no_longer_flagged"].append(version.pk)
+            ids["no_longer_flagged"].append(pk)
         elif before.severity != after.severity:
             severity[f"{before.severity}->{after.severity}"] += 1
-            ids["severity_changed"].append(version.pk)
+            ids["severity_changed"].append(pk)
         elif change.changed_id in after.rule_ids and after.risky:
-            ids["rule_hits"].append(version.pk)
+            ids["rule_hits"].append(pk)
     return {
         "newly_flagged": len(ids["newly_flagged"]),
         "no_longer_flagged": len(ids["no_longer_flagged"]),
@@ -146,24 +159,6 @@ def _deltas(result: dict[str, Any]) -> dict[str, Any]:
     return {key: result[key] for key in keys}
 
 
-@pytest.mark.parametrize("kind", sorted(RULE_EDITS))
-def test_the_backtest_gives_the_deltas_of_a_full_reanalysis(tmp_path, stored, kind):
-    change_args = RULE_EDITS[kind]()
-
-    result = _command(tmp_path, change_args)
-
-    assert _deltas(result) == _reference(change_args)
-    assert result["strategy"] != "replay"
-    assert result["analysed"] < result["scanned"]
-
-
-def test_the_reference_sees_changes_for_most_kinds(stored):
-    # Guards the comparison above against passing because nothing ever changes.
-    changed = [kind for kind, args in RULE_EDITS.items() if set(_reference(args())["post_version_ids"]) - {"rule_hits"}]
-
-    assert len(changed) >= 8, changed
-
-
 def test_a_warning_under_a_mention_is_replayed_when_the_thread_changes(tmp_path, source):
     # The reply names nothing itself: its severity (none -> low) comes from the thread alone.
     thread = stored_post(source, ZAPWAND_POST).post.thread
@@ -188,30 +183,6 @@ def test_a_reply_in_the_date_range_reads_the_thread_before_it(tmp_path, source):
     assert result["post_version_ids"]["newly_flagged"] == [reply.pk]
 
 
-@pytest.mark.parametrize("kind", ["disable-combination", "person-cue-edit", "severity-edit"])
-def test_the_forked_second_process_gives_the_same_deltas(tmp_path, stored, monkeypatch, kind):
-    monkeypatch.setattr(backtest, "PARALLEL_MIN_POSTS", 2)
-    calls: list[tuple[int, int]] = []
-    change_args = RULE_EDITS[kind]()
-    change = change_resolve(**change_args)
-
-    forked = backtest.backtest_compute(change=change, progress=lambda done, total: calls.append((done, total)))
-    serial = backtest.backtest_compute(change=change, parallel=False)
-
-    assert _deltas(forked) == _deltas(serial) == _reference(change_args)
-    assert forked["samples"] == serial["samples"]
-    assert calls[-1][0] == calls[-1][1]
-    assert all(done <= total for done, total in calls)
-
-
-def test_an_explanation_change_analyses_nothing(tmp_path, stored):
-    result = _command(tmp_path, RULE_EDITS["explanation-edit"]())
-
-    assert result["strategy"] == "no_verdict_change"
-    assert result["analysed"] == 0 and result["scanned"] > 0
-    assert (result["newly_flagged"], result["no_longer_flagged"], result["severity_changes"]) == (0, 0, {})
-
-
 @pytest.mark.parametrize("kind", ["disable-combination", "severity-edit"])
 def test_a_short_answer_that_endorses_its_parents_plan_is_replayed(tmp_path, source, kind):
     # "Yes. Twice a week." names only a schedule and has no context cue: it endorses the drug
@@ -224,6 +195,86 @@ def test_a_short_answer_that_endorses_its_parents_plan_is_replayed(tmp_path, sou
 
     assert _deltas(result) == _reference(change_args)
     assert reply.pk in result["post_version_ids"]["severity_changed"]
+
+
+class StoredCorpus:
+    """The crafted threads and the dev corpus as stored posts, and the reference of each change
+    over them (computed on first use: the posts and rules are the same in every test of the class)."""
+
+    def __init__(self) -> None:
+        self._inputs: list[tuple[int, PostInput, PostContext]] | None = None
+        self._references: dict[str, dict[str, Any]] = {}
+
+    def reference(self, change_args: dict[str, Any]) -> dict[str, Any]:
+        key = json.dumps(change_args, sort_keys=True)
+        if key not in self._references:
+            if self._inputs is None:
+                self._inputs = _reference_inputs()
+            self._references[key] = _reference(change_args, inputs=self._inputs)
+        return copy.deepcopy(self._references[key])
+
+
+@pytest.fixture(scope="class")
+def stored(django_db_setup, django_db_blocker) -> Iterator[StoredCorpus]:
+    """The posts, stored once for the class: a transaction around the class's tests, rolled back
+    after the last; each test's own transaction (a savepoint inside it) is rolled back as usual."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            source = ForumSource.objects.create(slug="skinboard", kind=ForumSource.Kind.IMPORT)
+            _store_threads(source)
+            dev_corpus_threads(source, with_author_roles=True)
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield StoredCorpus()
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+class TestOverTheStoredCorpus:
+    @pytest.mark.parametrize("kind", sorted(RULE_EDITS))
+    def test_the_backtest_gives_the_deltas_of_a_full_reanalysis(self, tmp_path, stored, kind):
+        change_args = RULE_EDITS[kind]()
+
+        result = _command(tmp_path, change_args)
+
+        assert _deltas(result) == stored.reference(change_args)
+        assert result["strategy"] != "replay"
+        assert result["analysed"] < result["scanned"]
+
+    def test_the_reference_sees_changes_for_most_kinds(self, stored):
+        # Guards the comparison above against passing because nothing ever changes.
+        changed = [kind for kind, args in RULE_EDITS.items() if set(stored.reference(args())["post_version_ids"]) - {"rule_hits"}]
+
+        assert len(changed) >= 8, changed
+
+    @pytest.mark.parametrize("kind", ["disable-combination", "person-cue-edit", "severity-edit"])
+    def test_the_forked_second_process_gives_the_same_deltas(self, tmp_path, stored, monkeypatch, kind):
+        monkeypatch.setattr(backtest, "PARALLEL_MIN_POSTS", 2)
+        calls: list[tuple[int, int]] = []
+        change_args = RULE_EDITS[kind]()
+        change = change_resolve(**change_args)
+
+        forked = backtest.backtest_compute(change=change, progress=lambda done, total: calls.append((done, total)))
+        serial = backtest.backtest_compute(change=change, parallel=False)
+
+        assert _deltas(forked) == _deltas(serial) == stored.reference(change_args)
+        assert forked["samples"] == serial["samples"]
+        assert calls[-1][0] == calls[-1][1]
+        assert all(done <= total for done, total in calls)
+
+    def test_an_explanation_change_analyses_nothing(self, tmp_path, stored):
+        result = _command(tmp_path, RULE_EDITS["explanation-edit"]())
+
+        assert result["strategy"] == "no_verdict_change"
+        assert result["analysed"] == 0 and result["scanned"] > 0
+        assert (result["newly_flagged"], result["no_longer_flagged"], result["severity_changes"]) == (0, 0, {})
 
 
 # --- tightened prefilters: posts the change flips, and near misses -------------------------------
