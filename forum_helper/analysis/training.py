@@ -20,12 +20,14 @@ from forum_helper.analysis.model import STANCES
 
 DEFAULT_CORPUS_DIR = DEFAULT_MODEL_PATH.parent / "corpus"
 DEFAULT_CASES_DIR = DEFAULT_MODEL_PATH.parent.parent.parent / "tests" / "analysis" / "cases"
-# Chosen on corpora the rules had not been tuned on: below this the rules' "risky" is
-# overruled, above the other the rules' mentions are taken as a plan (see engine.analyze).
-VETO_BELOW = 0.2
-RESCUE_ABOVE = 0.7
+# Below VETO_BELOW the rules' "risky" is overruled; from RESCUE_ABOVE the rules' mentions are
+# taken as a plan (see engine._second_reading). Chosen on holdout22-25 with a model trained
+# without them, on rules never tuned on them (a plateau: F1 0.905-0.906 for 0.3 / 0.45-0.55).
+VETO_BELOW = 0.3
+RESCUE_ABOVE = 0.5
 MIN_DOCUMENT_FREQUENCY = 2
 REGULARISATION_C = 4.0
+CASE_WEIGHT = 3.0
 _DIGITS = 5
 
 
@@ -47,6 +49,8 @@ def labelled_records(paths: Sequence[Path]) -> list[dict[str, Any]]:
                         "parent_text": item.get("parent_text") or "",
                         "risky": bool(label["risky"]),
                         "stance": label.get("stance"),
+                        # an engine case is one family's exemplar, written to pin it down
+                        "weight": CASE_WEIGHT if "expect" in item else 1.0,
                     }
                 )
     return records
@@ -63,10 +67,15 @@ def fit(records: Sequence[Mapping[str, Any]]) -> tuple[Any, Any, Any]:
 
     vectorizer = TfidfVectorizer(analyzer=record_terms, min_df=MIN_DOCUMENT_FREQUENCY, sublinear_tf=True)
     features = vectorizer.fit_transform(records)
-    risky = LogisticRegression(C=REGULARISATION_C, max_iter=5000).fit(features, [record["risky"] for record in records])
+    weights = [record.get("weight", 1.0) for record in records]
+    risky = LogisticRegression(C=REGULARISATION_C, max_iter=5000).fit(
+        features, [record["risky"] for record in records], sample_weight=weights
+    )
     with_stance = [index for index, record in enumerate(records) if record["stance"] in STANCES]
     stance = LogisticRegression(C=REGULARISATION_C, max_iter=5000).fit(
-        features[with_stance], [records[index]["stance"] for index in with_stance]
+        features[with_stance],
+        [records[index]["stance"] for index in with_stance],
+        sample_weight=[weights[index] for index in with_stance],
     )
     return vectorizer, risky, stance
 
