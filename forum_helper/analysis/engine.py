@@ -1615,16 +1615,19 @@ def _second_reading(
     context_named: set[str],
 ) -> tuple[dict[str, list[tuple[_Hit, str]]], bool]:
     """The learned reading overrules the rules' verdict only when it is confident, and a plan
-    it finds must name a practice the rules recognise, so every category keeps its evidence.
-    Tense is the rules' strength: a report they read as past or ended stays so."""
+    it finds must name a practice the rules recognise, so every category keeps its evidence
+    (a reply naming nothing itself stays the rules' call: a backtest replays a post when its
+    thread changes only if it names something). Tense is the rules' strength: a report they
+    read as past or ended stays so unless the learned reading is very sure ("did a 35% TCA on
+    myself Friday ... doing the other cheek next")."""
     if category_hits and learned.risky_probability < model.veto_below:
         return {}, True
-    if not category_hits and stance != "reporting" and learned.risky_probability >= model.rescue_above:
-        mentioned = _mentions(reading, ruleset, context_named)
-        found = {name: hits for name, hits in mentioned.items() if name in CATEGORIES}
-        if found:
-            return found, True
-    return category_hits, False
+    needed = model.rescue_report_above if stance == "reporting" else model.rescue_above
+    if category_hits or learned.risky_probability < needed:
+        return category_hits, False
+    mentioned = _mentions(reading, ruleset, context_named)
+    found = {name: hits for name, hits in mentioned.items() if name in CATEGORIES}
+    return (found, True) if found else (category_hits, False)
 
 
 def _learned_explanation(learned: LearnedReading, risky: bool) -> str:

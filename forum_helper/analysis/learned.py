@@ -73,6 +73,7 @@ class LearnedModel:
     stance_intercepts: tuple[float, ...]
     veto_below: float
     rescue_above: float
+    rescue_report_above: float  # for a post the rules read as a finished report
     trained_on: tuple[str, ...] = ()
 
     def read(self, text: str, thread_title: str = "", parent_text: str = "") -> LearnedReading:
@@ -115,6 +116,7 @@ class LearnedModel:
             stance_intercepts=tuple(float(value) for value in document["stance_intercepts"]),
             veto_below=float(document["veto_below"]),
             rescue_above=float(document["rescue_above"]),
+            rescue_report_above=float(document["rescue_report_above"]),
             trained_on=tuple(document.get("trained_on", ())),
         )
 

@@ -475,6 +475,8 @@ class _Scanner:
 
     def __init__(self, change: ProposedChange) -> None:
         rulesets = (change.baseline, change.proposed)
+        # The learned reading reads a title's words whatever it names (both sides share it).
+        self.reads_every_title = change.baseline.learned is not None
         self._bit: dict[str, int] = {}
         by_source: dict[str, int] = {}
         warning_sources: set[str] = set()
@@ -913,8 +915,8 @@ def _context(
     parent_id: int | None, texts: dict[int, str],
 ) -> PostContext:
     """The same posts as screening.services.post_context_build picks (title, parent, up to 20
-    earlier posts), minus earlier texts and titles without any concept: the detector reads those
-    only for their concepts, so they change nothing and only cost a read. The parent is read
+    earlier posts), minus earlier texts (and, for the rules alone, titles) without any concept:
+    the rules read those only for their concepts, so they change nothing and only cost a read. The parent is read
     whole (its stance, its question, its clinician decide what a short answer endorses), so
     `texts` must hold it whatever it names."""
     earlier, parent = _earlier_and_parent(thread, post_id, position, parent_id)
@@ -1090,7 +1092,10 @@ def _items(scan: _Scan, chosen: list[tuple[int, int, int, int | None, int | None
     for chunk in _chunks(sorted(unread_parents), CHUNK_SIZE):
         parents = PostVersion.objects.filter(version=F("post__current_version"), post_id__in=chunk)
         texts.update(parents.values_list("post_id", "raw_text"))
-    titles = {thread_id: title if mask & scanner.any_concept else "" for thread_id, (title, mask) in scan.titles.items()}
+    titles = {
+        thread_id: title if scanner.reads_every_title or mask & scanner.any_concept else ""
+        for thread_id, (title, mask) in scan.titles.items()
+    }
     for chunk in _chunks(chosen, CHUNK_SIZE):
         own = scan.other_texts
         unread = [row[0] for row in chunk if row[1] not in texts and row[1] not in own]

@@ -58,7 +58,8 @@ def test_the_stored_model_is_what_training_on_the_repositorys_labelled_posts_giv
     fresh = export(*fit(labelled_records(paths)), trained_on=[path.name for path in paths])
     stored = json.loads(DEFAULT_MODEL_PATH.read_text(encoding="utf-8"))
     assert stored["trained_on"] == fresh["trained_on"]
-    assert (stored["veto_below"], stored["rescue_above"], stored["stances"]) == (fresh["veto_below"], fresh["rescue_above"], fresh["stances"])
+    for key in ("veto_below", "rescue_above", "rescue_report_above", "stances"):
+        assert stored[key] == fresh[key]
     assert stored["terms"].keys() == fresh["terms"].keys()
     assert stored["risky_intercept"] == pytest.approx(fresh["risky_intercept"], abs=1e-3)
     worst = max(
@@ -69,15 +70,16 @@ def test_the_stored_model_is_what_training_on_the_repositorys_labelled_posts_giv
     assert worst < 1e-3
 
 
-def _constant_model(risky_probability: float, stance: str, *, veto_below: float = 0.2, rescue_above: float = 0.7) -> LearnedModel:
+def _constant_model(risky_probability: float, stance: str) -> LearnedModel:
     """A model that reads every post the same way: no terms, only intercepts."""
     return LearnedModel(
         terms={},
         risky_intercept=math.log(risky_probability / (1 - risky_probability)),
         stances=STANCES,
         stance_intercepts=tuple(5.0 if name == stance else 0.0 for name in STANCES),
-        veto_below=veto_below,
-        rescue_above=rescue_above,
+        veto_below=0.3,
+        rescue_above=0.5,
+        rescue_report_above=0.8,
     )
 
 
@@ -118,18 +120,20 @@ def test_a_confident_plan_overrules_the_rules_only_with_categories_they_found() 
     assert (untouched.risky, untouched.categories, untouched.evidence) == (False, (), ())
 
 
-def test_a_report_the_rules_read_as_finished_stays_finished() -> None:
+def test_a_report_the_rules_read_as_finished_stays_finished_unless_the_reading_is_very_sure() -> None:
     rules_alone = analyze(PAST_REPORT, None, compile_ruleset(load_ruleset_document()["rules"]))
     assert (rules_alone.risky, rules_alone.stance) == (False, "reporting")
 
-    result = analyze(PAST_REPORT, None, _ruleset_with(_constant_model(0.95, "planning")))
+    fairly_sure = analyze(PAST_REPORT, None, _ruleset_with(_constant_model(0.75, "planning")))
+    very_sure = analyze(PAST_REPORT, None, _ruleset_with(_constant_model(0.9, "reporting")))
 
-    assert (result.risky, result.stance) == (False, "reporting")
+    assert (fairly_sure.risky, fairly_sure.stance) == (False, "reporting")
+    assert (very_sure.risky, very_sure.stance, very_sure.categories) == (True, "reporting", ("home_needling",))
 
 
 def test_between_the_thresholds_the_rules_verdict_stands_and_the_stance_is_learned() -> None:
-    plan = analyze(PLAN, None, _ruleset_with(_constant_model(0.5, "recommending")))
-    warning = analyze(WARNING, None, _ruleset_with(_constant_model(0.5, "neutral")))
+    plan = analyze(PLAN, None, _ruleset_with(_constant_model(0.4, "recommending")))
+    warning = analyze(WARNING, None, _ruleset_with(_constant_model(0.4, "neutral")))
 
     assert (plan.risky, plan.stance) == (True, "recommending")
     assert (warning.risky, warning.stance) == (False, "neutral")
