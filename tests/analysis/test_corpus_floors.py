@@ -91,6 +91,13 @@ FLOORS = {
     "holdout19.jsonl": (0.854, 0.869),
     "holdout20.jsonl": (0.938, 0.97),
     "holdout21.jsonl": (0.946, 0.97),
+    "holdout22.jsonl": (0.928, 0.958),
+    "holdout23.jsonl": (0.912, 0.97),
+    "holdout24.jsonl": (0.953, 0.97),
+    "holdout25.jsonl": (0.928, 0.97),
+    "holdout26.jsonl": (0.922, 0.945),
+    "holdout28.jsonl": (0.94, 0.97),
+    "holdout29.jsonl": (0.914, 0.97),
 }
 
 
