@@ -661,7 +661,7 @@ def _context_endorsable(states: list[_SentenceState], context: PostContext, rule
     """Pointing words ("same here", "keep it up") endorse the thread's subject only when the
     reply does not place it in a clinic ("my derm said the same") and the post replied to
     does not itself warn against it ("same here" under "never again" agrees with a warning)."""
-    reply_at_home = any(state.signals.get("home", 0) > 0 for state in states)
+    reply_at_home = _names_home(states)
     if any(state.clinic for state in states) and not reply_at_home:
         return False
     if context.parent_text and not reply_at_home:
@@ -762,14 +762,15 @@ def _tells_of_clinic_treatment(states: list[_SentenceState]) -> bool:
         and not state.quoted
         and _CLINIC_TREATMENT_CONCEPTS & state.live_concepts()
         for state in states
-    ) and not any(state.signals.get("home", 0.0) > 0 for state in states)
-
+    ) and not _names_home(states)
 
 
 def _names_a_clinician_not_home(states: list[_SentenceState]) -> bool:
-    return any(state.signals.get("clinician", 0.0) > 0 for state in states) and not any(
-        state.signals.get("home", 0.0) > 0 for state in states
-    )
+    return any(state.signals.get("clinician", 0.0) > 0 for state in states) and not _names_home(states)
+
+
+def _names_home(states: list[_SentenceState]) -> bool:
+    return any(state.signals.get("home", 0.0) > 0 for state in states)
 
 
 _PICK_MAX_WORDS = 4

@@ -285,8 +285,9 @@ def change_resolve(
     proposed_records.sort(key=lambda r: order.get(r["id"], len(order)))
 
     # Both sides read with the same learned model, so only the rule change makes a difference.
-    baseline = compile_ruleset(baseline_records, version=version, learned=learned_model())
-    proposed = compile_ruleset(proposed_records, version=version, learned=learned_model())
+    learned = learned_model()
+    baseline = compile_ruleset(baseline_records, version=version, learned=learned)
+    proposed = compile_ruleset(proposed_records, version=version, learned=learned)
     sides = [side for side in (old_run, new_run) if side is not None]
     strategy = _strategy({side["kind"] for side in sides})
     changed_patterns: tuple[str, ...] = ()
@@ -916,9 +917,9 @@ def _context(
 ) -> PostContext:
     """The same posts as screening.services.post_context_build picks (title, parent, up to 20
     earlier posts), minus earlier texts (and, for the rules alone, titles) without any concept:
-    the rules read those only for their concepts, so they change nothing and only cost a read. The parent is read
-    whole (its stance, its question, its clinician decide what a short answer endorses), so
-    `texts` must hold it whatever it names."""
+    the rules read those only for their concepts, so they change nothing and only cost a read.
+    The parent is read whole (its stance, its question, its clinician decide what a short answer
+    endorses), so `texts` must hold it whatever it names."""
     earlier, parent = _earlier_and_parent(thread, post_id, position, parent_id)
     return PostContext(
         thread_title=title,

@@ -4,13 +4,14 @@ rules only within the limits it promises (evidence kept, no category the rules d
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from typing import Any
 
 import pytest
 
-from forum_helper.analysis import CompiledRuleset, PostContext, PostInput, analyze, compile_ruleset, load_ruleset_document
+from forum_helper.analysis import CompiledRuleset, PostInput, analyze
 from forum_helper.analysis.engine import LEARNED_RULE_ID
 from forum_helper.analysis.learned import DEFAULT_MODEL_PATH, LearnedModel
 from forum_helper.analysis.model import STANCES
@@ -83,9 +84,15 @@ def _constant_model(risky_probability: float, stance: str) -> LearnedModel:
     )
 
 
-def _ruleset_with(model: LearnedModel) -> CompiledRuleset:
-    document = load_ruleset_document()
-    return compile_ruleset(document["rules"], version=document["version"], learned=model)
+@pytest.fixture(scope="module")
+def rules_alone(ruleset: CompiledRuleset) -> CompiledRuleset:
+    return dataclasses.replace(ruleset, learned=None)
+
+
+@pytest.fixture(scope="module")
+def ruleset_with(ruleset: CompiledRuleset):
+    """The default rules (compiled once per session) read with the given learned model."""
+    return lambda model: dataclasses.replace(ruleset, learned=model)
 
 
 PLAN = PostInput("I bought a 1.5 mm dermaroller and will roll my face every 3 days, then apply tretinoin right after.")
@@ -94,11 +101,11 @@ NOTHING = PostInput("Thanks, good luck with your skin!")
 PAST_REPORT = PostInput("I tried a 0.5mm roller once back in 2018 and didn't see anything, tossed it.")
 
 
-def test_a_confident_not_a_plan_overrules_the_rules_and_keeps_their_evidence_as_mentions() -> None:
-    rules_alone = analyze(PLAN, None, compile_ruleset(load_ruleset_document()["rules"]))
-    assert rules_alone.risky and LEARNED_RULE_ID not in rules_alone.rule_ids
+def test_a_confident_not_a_plan_overrules_the_rules_and_keeps_their_evidence_as_mentions(rules_alone, ruleset_with) -> None:
+    by_rules = analyze(PLAN, None, rules_alone)
+    assert by_rules.risky and LEARNED_RULE_ID not in by_rules.rule_ids
 
-    result = analyze(PLAN, None, _ruleset_with(_constant_model(0.05, "neutral")))
+    result = analyze(PLAN, None, ruleset_with(_constant_model(0.05, "neutral")))
 
     assert (result.risky, result.categories, result.stance, result.severity) == (False, (), "neutral", "low")
     assert {item.category for item in result.evidence} >= {"home_needling"}
@@ -106,11 +113,11 @@ def test_a_confident_not_a_plan_overrules_the_rules_and_keeps_their_evidence_as_
     assert "learned reading" in result.explanation
 
 
-def test_a_confident_plan_overrules_the_rules_only_with_categories_they_found() -> None:
+def test_a_confident_plan_overrules_the_rules_only_with_categories_they_found(ruleset_with) -> None:
     model = _constant_model(0.95, "planning")
 
-    flagged = analyze(WARNING, None, _ruleset_with(model))
-    untouched = analyze(NOTHING, None, _ruleset_with(model))
+    flagged = analyze(WARNING, None, ruleset_with(model))
+    untouched = analyze(NOTHING, None, ruleset_with(model))
 
     assert (flagged.risky, flagged.stance) == (True, "planning")
     assert "home_needling" in flagged.categories
@@ -120,20 +127,20 @@ def test_a_confident_plan_overrules_the_rules_only_with_categories_they_found() 
     assert (untouched.risky, untouched.categories, untouched.evidence) == (False, (), ())
 
 
-def test_a_report_the_rules_read_as_finished_stays_finished_unless_the_reading_is_very_sure() -> None:
-    rules_alone = analyze(PAST_REPORT, None, compile_ruleset(load_ruleset_document()["rules"]))
-    assert (rules_alone.risky, rules_alone.stance) == (False, "reporting")
+def test_a_report_the_rules_read_as_finished_stays_finished_unless_the_reading_is_very_sure(rules_alone, ruleset_with) -> None:
+    by_rules = analyze(PAST_REPORT, None, rules_alone)
+    assert (by_rules.risky, by_rules.stance) == (False, "reporting")
 
-    fairly_sure = analyze(PAST_REPORT, None, _ruleset_with(_constant_model(0.75, "planning")))
-    very_sure = analyze(PAST_REPORT, None, _ruleset_with(_constant_model(0.9, "reporting")))
+    fairly_sure = analyze(PAST_REPORT, None, ruleset_with(_constant_model(0.75, "planning")))
+    very_sure = analyze(PAST_REPORT, None, ruleset_with(_constant_model(0.9, "reporting")))
 
     assert (fairly_sure.risky, fairly_sure.stance) == (False, "reporting")
     assert (very_sure.risky, very_sure.stance, very_sure.categories) == (True, "reporting", ("home_needling",))
 
 
-def test_between_the_thresholds_the_rules_verdict_stands_and_the_stance_is_learned() -> None:
-    plan = analyze(PLAN, None, _ruleset_with(_constant_model(0.4, "recommending")))
-    warning = analyze(WARNING, None, _ruleset_with(_constant_model(0.4, "neutral")))
+def test_between_the_thresholds_the_rules_verdict_stands_and_the_stance_is_learned(ruleset_with) -> None:
+    plan = analyze(PLAN, None, ruleset_with(_constant_model(0.4, "recommending")))
+    warning = analyze(WARNING, None, ruleset_with(_constant_model(0.4, "neutral")))
 
     assert (plan.risky, plan.stance) == (True, "recommending")
     assert (warning.risky, warning.stance) == (False, "neutral")
